@@ -1,0 +1,88 @@
+"""Every sentence the console prints, in one place."""
+
+from __future__ import annotations
+
+HELP = """Commands (plain text is a chat turn in the current session):
+  /new <problem>               start a session
+  /sessions                    list sessions        /open <id>   switch to a session
+  /as <name> [role]            act as another member (owner, admin, engineer, viewer)
+  /lane                        show the task lane
+  /fact <text>                 add a fact           /promote <Q1|C1> [text]  confirm an item
+  /editfact <n> <text>         edit a fact          /delfact <n>             remove a fact
+  /fix <title> [:: description]  propose your own fix
+  /apply  /worked  /failed <reason>  /partial <notes>  /dismiss
+  /confirm  /notyet            answer the assistant's outcome proposal
+  /preview resolve|escalate    preview the note or the escalation package
+  /resolve [+time] [summary]   resolve (the note from the preview; +time logs working time)
+  /link <ticket#>              link a ConnectWise ticket     /retry  retry a failed writeback
+  /escalate <reason> [@name]   escalate, optionally to a colleague
+  /park                        set the session aside
+  /queue                       escalations awaiting pickup   /pickup <session>
+  /stats [7d|30d|90d]          pickup-to-first-action metric
+  /prefs [key=value ...]       account preferences (admins set them; cw_site, cw_company,
+                               cw_public_key, cw_private_key, cw_client_id connect ConnectWise)
+  /help   /quit"""
+
+ASSISTANT_OFF = ("The assistant is off (no ANTHROPIC_API_KEY). Everything else works: add facts and fixes by hand; "
+                 "notes and packages are composed from them.")
+ASSISTANT_ON = "The assistant is on ({model})."
+WELCOME = "ResolutionFlow console — account {account}, you are {name} ({role}). /help lists the commands."
+NO_SESSION = "No current session: start one with /new <problem> or pick one with /open <id>."
+UNKNOWN_COMMAND = "Unknown command {command}. /help lists the commands."
+USAGE = "Usage: {usage}"
+ERROR = "✗ {message}"
+RESUMED = "Resumed {n} assistant turn(s) left pending by an earlier run."
+
+STARTED = "Session #{id} started: {title}"
+OPENED = "Now in session #{id}: {title} ({status})"
+ACTING_AS = "You are now {name} ({role})."
+ACTING_AS_NEW = "You are now {name} ({role}), a new member of this account."
+ACTING_AS_EXISTING_ROLE = "You are now {name}; they are already a member, with role {role}."
+MESSAGE_KEPT = "(saved; {n} secret(s) redacted before anything else sees it)"
+RESUMED_SESSION = "(the session was parked; it is active again)"
+THINKING_SKIPPED = "(the assistant is off; your message is saved)"
+
+ASSISTANT_REPLY = "assistant> {text}"
+ASSISTANT_FAILED = "The assistant could not answer ({reason}). Your message is saved; the task lane works by hand."
+LANE_ADDED = "  + {label} {text}"
+FACT_PROPOSED = "  + {label} {text} (from what you said)"
+FIX_SUGGESTED = "  Suggested fix: {title} (confidence {confidence}%) — /apply, then /worked, /failed or /partial"
+OUTCOME_PROPOSED = "  The assistant read that the fix {word}. Confirm outcome? /confirm or /notyet"
+
+FACT_ADDED = "Added {label}: {text}"
+FACT_PROMOTED = "Confirmed as {label}: {text}"
+FACT_EDITED = "Edited {label}: {text}"
+FACT_DELETED = "Removed {label}."
+FIX_ADDED = "Fix proposed: {title}. /apply when you try it."
+FIX_APPLIED = "Applied: {title}. It is verifying — /worked, /failed <reason> or /partial <notes>."
+FIX_OUTCOME = "Recorded: the fix {word}."
+OUTCOME_NOT_YET = "Left as is: the outcome stays open."
+PREVIEW_HEAD = "── {kind} preview (state v{version}{cached}{how}) ──"
+RESOLVED = "Resolved session #{id} → {outcome}. {detail}"
+RESOLVED_LOCAL_DETAIL = "No ticket is linked: the note is stored here and nothing was posted."
+ESCALATED = "Escalated session #{id} → {outcome}.{target} {detail}"
+ESCALATED_LOCAL_DETAIL = "No ticket is linked: the package is stored here and the escalation channel is told."
+PARKED = "Parked session #{id}. Post a message in it to pick it back up."
+PICKED_UP = "You picked up session #{id} (escalated by {by}). You are its handler now."
+QUEUE_EMPTY = "No escalations are awaiting pickup."
+QUEUE_LINE = "  #{id} {title} — {reason} (by {by}, {age} ago)"
+SESSIONS_EMPTY = "No sessions yet: /new <problem> starts one."
+SESSION_LINE = "{marker} #{id} [{status}] {title} — {handler}"
+PREFS_EMPTY = "No preferences set."
+PREFS_LINE = "  {key} = {value}"
+STATS_HEAD = "Pickup-to-first-action, last {days} days: {n_claimed} claimed, {n_with_action} with an action."
+STATS_LINE = "  average {avg} · median {median} · p95 {p95}"
+NOTIFY_ESCALATION = "📣 Escalation: session #{id} {title} — {reason} (by {by}){target}. /pickup {id}"
+NOTIFY_CLAIMED = "📣 Session #{id} was picked up by {by}; {escalator} is told."
+NOTIFY_RESOLVED = "📣 Session #{id} resolved by {by} ({outcome})."
+
+LINK_SUGGESTION = "This mentions ticket #{id}: /link {id} links the session to it."
+LINKED = "Linked ConnectWise ticket #{id}: {summary} — {company} · {board} · {status}"
+WRITEBACK_QUEUED = "Posting to ConnectWise ticket #{id}…"
+WRITEBACK_DONE = "✓ {message}"
+WRITEBACK_FAILED = "✗ {message}"
+WRITEBACK_RETRYING = "… {message}"
+RETRY_QUEUED = "Retrying the writeback to ConnectWise ticket #{id}…"
+RESOLVED_PSA_DETAIL = "The note goes to the linked ticket."
+ESCALATED_PSA_DETAIL = "The package goes to the linked ticket as an internal note; the escalation channel is told."
+TIME_OFFER = "This session has {minutes} min of working time: /resolve +time [summary] logs it on ticket #{id}."

@@ -1,0 +1,87 @@
+"""Text renderings of engine state for the console: pure functions, no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from adapters.console import messages as m
+from core.cards import Card, CardAction
+from core.handoffs import QueueEntry
+from core.metric import PickupMetric
+from core.models import Member, Session
+from core.previews import Preview
+
+
+def _hint(action: CardAction) -> str:
+    ref = action.label_ref or ""
+    hints = {
+        "confirm_item": f"/promote {ref}", "apply_fix": "/apply", "fix_worked": "/worked",
+        "fix_failed": "/failed <reason>", "fix_partial": "/partial <notes>", "fix_dismiss": "/dismiss",
+        "outcome_confirm": "/confirm", "outcome_not_yet": "/notyet", "preview_resolve": "/preview resolve",
+        "escalate": "/escalate <reason>", "park": "/park", "pickup": f"/pickup {action.session_id}",
+    }
+    return hints[action.id.value]
+
+
+def card(card: Card) -> list[str]:
+    lines = [f"━━ {card.title}", f"   {card.status_line}"]
+    for section in card.sections:
+        lines.append(f"── {section.heading}")
+        if not section.lines:
+            lines.append(f"   {section.empty_text}")
+        for line in section.lines:
+            hint = "  [" + ", ".join(_hint(a) for a in line.actions) + "]" if line.actions else ""
+            lines.append(f"   {line.text}{hint}")
+        if section.actions:
+            lines.append("   " + " · ".join(f"{a.label}: {_hint(a)}" for a in section.actions))
+    if card.banner is not None:
+        lines.append(f"!! {card.banner.text}  " + " · ".join(_hint(a) for a in card.banner.actions))
+    if card.actions:
+        lines.append("── " + " · ".join(f"{a.label}: {_hint(a)}" for a in card.actions))
+    return lines
+
+
+def sessions(items: list[Session], members: dict[int, str], current: int | None) -> list[str]:
+    if not items:
+        return [m.SESSIONS_EMPTY]
+    return [m.SESSION_LINE.format(marker="*" if s.id == current else " ", id=s.id, status=s.status, title=s.title,
+                                  handler=members.get(s.handler_id, "?")) for s in items]
+
+
+def age(since: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def queue(entries: list[QueueEntry], now: datetime) -> list[str]:
+    if not entries:
+        return [m.QUEUE_EMPTY]
+    return [m.QUEUE_LINE.format(id=e.session.id, title=e.session.title, reason=e.handoff.reason,
+                                by=e.escalated_by.name if e.escalated_by else "?", age=age(e.handoff.created_at, now))
+            for e in entries]
+
+
+def preview(p: Preview) -> list[str]:
+    how = "" if p.composed_by == "assistant" else f", composed {p.composed_by}ally" if p.composed_by == "deterministic" else f", {p.composed_by}"
+    head = m.PREVIEW_HEAD.format(kind="Resolution note" if p.kind == "resolve" else "Escalation package",
+                                 version=p.state_version, cached=", cached" if p.cached else "", how=how)
+    return [head, *p.markdown.splitlines()]
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f}s" if value < 120 else f"{value / 60:.1f}min"
+
+
+def metric(result: PickupMetric) -> list[str]:
+    return [m.STATS_HEAD.format(days=result.days, n_claimed=result.n_claimed, n_with_action=result.n_with_action),
+            m.STATS_LINE.format(avg=seconds(result.average_s), median=seconds(result.median_s), p95=seconds(result.p95_s)),
+            f"  {result.definition}"]
+
+
+def member_names(members: list[Member]) -> dict[int, str]:
+    return {mem.id or 0: mem.name for mem in members}

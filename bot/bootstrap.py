@@ -1,0 +1,87 @@
+"""The one place that wires real implementations into the engine (cosmicpython's bootstrap)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.anthropic.client import AnthropicAssistant
+from adapters.psa.connectwise import ConnectWiseClient
+from adapters.redisbus.bus import RedisBus
+from bot.secretbox import FernetBox
+from bot.settings import Settings
+from core.bus import InMemoryBus
+from core.deps import AssistantOff, Deps, PsaSession, SecretBox
+from core.engine import Engine
+from core.ports import Assistant, EventBus, Notifier
+from core.psa import PsaCredentials
+from storage.db import make_engine, upgrade
+from storage.uow import SqlUnitOfWorkFactory
+
+log = logging.getLogger("rflow.bootstrap")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    db: AsyncEngine
+    bus: EventBus
+    notifiers: list[Notifier] = field(default_factory=list)
+
+    async def close(self) -> None:
+        close = getattr(self.bus, "close", None)
+        if close is not None:
+            await close()
+        await self.db.dispose()
+
+
+def make_assistant(settings: Settings) -> Assistant:
+    if settings.anthropic_api_key is None or not settings.anthropic_api_key.get_secret_value():
+        return AssistantOff()
+    return AnthropicAssistant(
+        api_key=settings.anthropic_api_key.get_secret_value(), base_url=settings.anthropic_base_url,
+        main_model=settings.main_model, fast_model=settings.fast_model, timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries, max_tokens=settings.llm_max_tokens, deadline=settings.llm_deadline,
+    )
+
+
+def make_secret_box(settings: Settings) -> SecretBox | None:
+    if settings.secret_key is None or not settings.secret_key.get_secret_value():
+        return None
+    return FernetBox(settings.secret_key.get_secret_value())
+
+
+def make_psa_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    """ConnectWise clients per account; RF_CW_API_URL points them elsewhere (tests, proxies)."""
+
+    def factory(credentials: PsaCredentials) -> PsaSession:
+        return ConnectWiseClient(credentials, timeout=settings.psa_timeout, base_url=settings.cw_api_url)  # type: ignore[return-value]
+
+    return factory
+
+
+async def make_bus(settings: Settings) -> EventBus:
+    if not settings.redis_url:
+        return InMemoryBus()
+    bus = RedisBus(settings.redis_url)
+    await bus.start()
+    return bus
+
+
+async def build_app(settings: Settings, *, notifiers: list[Notifier] | None = None,
+                    assistant: Assistant | None = None) -> App:
+    """Database (migrated to head), bus, assistant and engine, ready to serve."""
+    db = make_engine(settings.resolved_database_url)
+    await upgrade(db)
+    bus = await make_bus(settings)
+    notifiers = list(notifiers or [])
+    deps = Deps(
+        uow_factory=SqlUnitOfWorkFactory(db), bus=bus, assistant=assistant or make_assistant(settings),
+        notifiers=notifiers, history_window=settings.history_window, turn_lease_seconds=settings.turn_lease_seconds,
+        secret_box=make_secret_box(settings), psa_factory=make_psa_factory(settings),
+        writeback_lease_seconds=settings.writeback_lease_seconds,
+    )
+    return App(settings=settings, engine=Engine(deps), db=db, bus=bus, notifiers=notifiers)

@@ -1,0 +1,105 @@
+"""`rflow`: the console when no Slack/Teams credentials are configured, otherwise the server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.console.repl import ConsoleNotifier, default_user, interactive, open_console, replay
+from bot.bootstrap import build_app
+from bot.logging_setup import configure_logging
+from bot.secretbox import new_key
+from bot.settings import Settings
+from bot.web import make_web_app
+from storage.db import make_engine, upgrade
+
+log = logging.getLogger("rflow.cli")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rflow", description="ResolutionFlow: troubleshoot tickets with an AI assistant.")
+    sub = p.add_subparsers(dest="command")
+    console = sub.add_parser("console", help="the local console on the configured database")
+    console.add_argument("--replay", type=Path, help="read the lines from FILE and print the transcript")
+    console.add_argument("--strict", action="store_true", help="with --replay: exit 1 when a line failed")
+    console.add_argument("--user", help="who you are in the console (default: RF_CONSOLE_USER or your login)")
+    serve = sub.add_parser("serve", help="the HTTP server (Slack and Teams endpoints, /healthz)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    sub.add_parser("secret-key", help="print a new RF_SECRET_KEY (encrypts stored PSA keys)")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="apply migrations up to head")
+    return p
+
+
+async def run_console(settings: Settings, replay_file: Path | None, strict: bool, user: str | None) -> int:
+    notifier = ConsoleNotifier()
+    app = await build_app(settings, notifiers=[notifier])
+    try:
+        console = await open_console(app.engine, notifier, account_name=settings.console_account,
+                                     user=user or settings.console_user or default_user(), model=settings.main_model)
+        if replay_file is None:
+            await interactive(console)
+            return 0
+        failed = await replay(console, replay_file.read_text(encoding="utf-8").splitlines(), sys.stdout)
+        return 1 if strict and failed else 0
+    finally:
+        await app.close()
+
+
+async def run_serve(settings: Settings) -> None:
+    app = await build_app(settings)
+    runner = web.AppRunner(make_web_app(app))
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    log.info("serving on http://%s:%s", settings.host, settings.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await app.close()
+
+
+async def run_db_upgrade(settings: Settings) -> None:
+    db = make_engine(settings.resolved_database_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    print("Database is at the latest migration.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    command = args.command or ("serve" if settings.has_platform_credentials else "console")
+    quiet_console = command == "console" and "RF_LOG_LEVEL" not in os.environ
+    configure_logging("WARNING" if quiet_console else settings.log_level, settings.log_json)
+    if command == "serve":
+        if getattr(args, "host", None):
+            settings.host = args.host
+        if getattr(args, "port", None):
+            settings.port = args.port
+        try:
+            asyncio.run(run_serve(settings))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if command == "secret-key":
+        print(new_key())
+        return 0
+    if command == "db":
+        asyncio.run(run_db_upgrade(settings))
+        return 0
+    return asyncio.run(run_console(settings, getattr(args, "replay", None), getattr(args, "strict", False),
+                                   getattr(args, "user", None)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Every setting, from the environment (and a `.env` file). The README lists them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+
+    # Storage
+    database_url: str | None = Field(default=None, alias="RF_DATABASE_URL")
+    sqlite_path: Path = Field(default=Path("data/resolutionflow.db"), alias="RF_SQLITE_PATH")
+
+    # Server
+    host: str = Field(default="0.0.0.0", alias="RF_HOST")
+    port: int = Field(default=3000, alias="RF_PORT")
+
+    # Logging
+    log_level: str = Field(default="INFO", alias="RF_LOG_LEVEL")
+    log_json: bool | None = Field(default=None, alias="RF_LOG_JSON")
+
+    # Assistant (Anthropic)
+    anthropic_api_key: SecretStr | None = Field(default=None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(default=None, alias="ANTHROPIC_BASE_URL")
+    main_model: str = Field(default="claude-sonnet-4-6", alias="RF_MAIN_MODEL")
+    fast_model: str = Field(default="claude-haiku-4-5", alias="RF_FAST_MODEL")
+    llm_timeout: float = Field(default=60.0, alias="RF_LLM_TIMEOUT")
+    llm_max_retries: int = Field(default=2, alias="RF_LLM_MAX_RETRIES")
+    llm_max_tokens: int = Field(default=2048, alias="RF_LLM_MAX_TOKENS")
+    llm_deadline: float = Field(default=150.0, alias="RF_LLM_DEADLINE")
+
+    # Engine
+    turn_lease_seconds: float = Field(default=240.0, alias="RF_TURN_LEASE_SECONDS")
+    history_window: int = Field(default=40, alias="RF_HISTORY_WINDOW")
+    redis_url: str | None = Field(default=None, alias="RF_REDIS_URL")
+
+    # Credentials at rest and the PSA
+    secret_key: SecretStr | None = Field(default=None, alias="RF_SECRET_KEY")
+    psa_timeout: float = Field(default=15.0, alias="RF_PSA_TIMEOUT")
+    cw_api_url: str | None = Field(default=None, alias="RF_CW_API_URL")
+    writeback_lease_seconds: float = Field(default=120.0, alias="RF_WRITEBACK_LEASE_SECONDS")
+
+    # Console
+    console_account: str = Field(default="Local", alias="RF_CONSOLE_ACCOUNT")
+    console_user: str | None = Field(default=None, alias="RF_CONSOLE_USER")
+
+    # Platforms (their adapters arrive with their issues; their presence makes `rflow` serve)
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    @property
+    def has_platform_credentials(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret) or bool(self.microsoft_app_id)

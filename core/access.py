@@ -1,0 +1,61 @@
+"""Who may do what (R23, R24, R35). Every engine action resolves its actor here first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.errors import Conflict, Forbidden, NotFound
+from core.models import HandoffIntent, Member, Role, Session, SessionStatus
+from core.ports import UnitOfWork
+
+WORKERS = frozenset({Role.OWNER, Role.ADMIN, Role.ENGINEER})
+MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Actor:
+    """The caller of an engine action: an account and a member of it. Surfaces build it."""
+
+    account_id: int
+    member_id: int
+
+
+async def load_member(uow: UnitOfWork, actor: Actor) -> Member:
+    member = await uow.members.get(account_id=actor.account_id, member_id=actor.member_id)
+    if member is None or not member.active:
+        raise Forbidden("You are not a member of this account.")
+    return member
+
+
+async def load_session(uow: UnitOfWork, actor: Actor, session_id: int) -> Session:
+    """A session of the caller's account; another account's id is simply not found (R35)."""
+    session = await uow.sessions.get(account_id=actor.account_id, session_id=session_id)
+    if session is None:
+        raise NotFound(f"There is no session #{session_id}.")
+    return session
+
+
+def require_worker(member: Member) -> None:
+    if member.role not in WORKERS:
+        raise Forbidden("Engineer or admin access required.")
+
+
+def require_manager(member: Member) -> None:
+    if member.role not in MANAGERS:
+        raise Forbidden("Admin access required.")
+
+
+async def require_can_change(uow: UnitOfWork, member: Member, session: Session) -> None:
+    """R24: anyone in the account reads; changes are for engineers, and after an escalation has been
+    picked up, for the handler and admins only. Escalated-awaiting-pickup and resolved are closed."""
+    require_worker(member)
+    if session.status == SessionStatus.RESOLVED:
+        raise Conflict(f"Session #{session.id} is resolved; it can no longer change.")
+    if session.status == SessionStatus.ESCALATED:
+        raise Conflict(f"Session #{session.id} is escalated and awaiting pickup; pick it up to continue.")
+    handoff = await uow.handoffs.latest_for_session(
+        account_id=session.account_id, session_id=session.id or 0, intent=HandoffIntent.ESCALATE
+    )
+    picked_up = handoff is not None and handoff.claimed_by is not None
+    if picked_up and member.id != session.handler_id and member.role not in MANAGERS:
+        raise Forbidden("After pickup only the session's handler or an admin can change it.")

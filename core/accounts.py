@@ -1,0 +1,92 @@
+"""Accounts, members and preferences (R30, R35): how surfaces find or create who is calling."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core.access import Actor, load_member, require_manager
+from core.deps import Deps
+from core.errors import InvalidInput, NotFound
+from core.models import Account, Member, MemberIdentity, Role
+from core.ports import UnitOfWork
+
+
+def parse_role(text: str | None) -> Role:
+    try:
+        return Role((text or "engineer").strip().lower())
+    except ValueError:
+        raise InvalidInput("A role is owner, admin, engineer or viewer.") from None
+
+
+def parse_pref_value(raw: str) -> Any:
+    """`/prefs key=value`: JSON when it parses (numbers, true/false, lists), otherwise the text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+async def ensure_account(uow: UnitOfWork, deps: Deps, name: str) -> Account:
+    account = await uow.accounts.get_by_name(name=name)
+    if account is None:
+        account = await uow.accounts.add(Account(name=name, created_at=deps.clock.now()))
+    return account
+
+
+async def ensure_member(uow: UnitOfWork, deps: Deps, *, account_id: int, platform: str, external_id: str,
+                        name: str, role: Role = Role.ENGINEER, email: str | None = None) -> tuple[Member, bool]:
+    """Find the member behind a platform identity, or create them on first contact."""
+    member = await uow.members.find_by_identity(account_id=account_id, platform=platform, external_id=external_id)
+    if member is not None:
+        return member, False
+    member = await uow.members.add(Member(account_id=account_id, name=name, role=role, email=email,
+                                          created_at=deps.clock.now()))
+    await uow.members.add_identity(MemberIdentity(account_id=account_id, member_id=member.id or 0,
+                                                  platform=platform, external_id=external_id))
+    return member, True
+
+
+class AccountService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def preferences(self, *, actor: Actor) -> dict[str, Any]:
+        async with self.deps.uow_factory() as uow:
+            await load_member(uow, actor)
+            account = await uow.accounts.get(account_id=actor.account_id)
+            if account is None:
+                raise NotFound("This account no longer exists.")
+            return dict(account.preferences)
+
+    async def set_preferences(self, *, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+        """R30: setting some keys keeps the others. Admins and owners only (R35)."""
+        if not values:
+            raise InvalidInput("Give at least one key=value.")
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            require_manager(member)
+            account = await uow.accounts.get(account_id=actor.account_id)
+            if account is None:
+                raise NotFound("This account no longer exists.")
+            account.preferences = {**account.preferences, **values}  # reassigned so storage sees the change
+            await uow.commit()
+            return dict(account.preferences)
+
+    async def members(self, *, actor: Actor) -> list[Member]:
+        async with self.deps.uow_factory() as uow:
+            await load_member(uow, actor)
+            return await uow.members.list(account_id=actor.account_id)
+
+    async def sign_in(self, *, account_name: str, platform: str, external_id: str, name: str,
+                      role: Role | None = None, email: str | None = None) -> tuple[Actor, Member, bool]:
+        """The caller behind a platform identity. A new account's first member is its owner."""
+        async with self.deps.uow_factory() as uow:
+            account = await ensure_account(uow, self.deps, account_name)
+            assert account.id is not None
+            first = not await uow.members.list(account_id=account.id, active_only=False)
+            member, created = await ensure_member(
+                uow, self.deps, account_id=account.id, platform=platform, external_id=external_id, name=name,
+                role=Role.OWNER if first else (role or Role.ENGINEER), email=email)
+            await uow.commit()
+        return Actor(account_id=account.id, member_id=member.id or 0), member, created

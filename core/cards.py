@@ -1,0 +1,142 @@
+"""A neutral card model of the task lane. Slack renders it as Block Kit, Teams as an Adaptive Card,
+the console as text; the engine decides what is shown and which actions exist, once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.machines import TERMINAL_FIX_STATUSES
+from core.models import FixAuthor, FixStatus, ItemKind, ItemStatus, Session, SessionStatus
+from core.sessions import SessionView
+
+
+class ActionId(StrEnum):
+    CONFIRM_ITEM = "confirm_item"
+    APPLY_FIX = "apply_fix"
+    FIX_WORKED = "fix_worked"
+    FIX_FAILED = "fix_failed"
+    FIX_PARTIAL = "fix_partial"
+    FIX_DISMISS = "fix_dismiss"
+    OUTCOME_CONFIRM = "outcome_confirm"
+    OUTCOME_NOT_YET = "outcome_not_yet"
+    PREVIEW_RESOLVE = "preview_resolve"
+    ESCALATE = "escalate"
+    PARK = "park"
+    PICKUP = "pickup"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardAction:
+    """A button. `ref` names the object it acts on by id (R3), never by position."""
+
+    id: ActionId
+    label: str
+    session_id: int
+    ref: int | None = None
+    label_ref: str | None = None
+    style: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardLine:
+    text: str
+    actions: tuple[CardAction, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardSection:
+    heading: str
+    lines: tuple[CardLine, ...]
+    empty_text: str = "Nothing yet."
+    actions: tuple[CardAction, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Card:
+    title: str
+    status_line: str
+    sections: tuple[CardSection, ...]
+    banner: CardLine | None = None
+    actions: tuple[CardAction, ...] = field(default=())
+
+
+OUTCOME_LABELS = {"worked": "worked", "failed": "didn't work", "partial": "partly worked"}
+FIX_STATUS_LABELS = {
+    FixStatus.PROPOSED: "proposed", FixStatus.APPLIED_SUCCESS: "worked", FixStatus.APPLIED_FAILED: "didn't work",
+    FixStatus.APPLIED_PARTIAL: "partly worked", FixStatus.DISMISSED: "dismissed",
+}
+
+
+def lane_card(view: SessionView) -> Card:
+    s = view.session
+    sid = s.id or 0
+    handler = view.handler.name if view.handler else "nobody"
+    status = f"{str(s.status).capitalize()} · handler {handler}" + (f" · {ticket_line(s)}" if s.ticket_ref else "")
+    facts = tuple(CardLine(text=f"{f.label} {f.text}") for f in view.facts)
+    open_items = [i for i in view.items if i.status == ItemStatus.OPEN]
+    closed = s.status in (SessionStatus.RESOLVED, SessionStatus.ESCALATED)
+
+    def item_lines(kind: ItemKind) -> tuple[CardLine, ...]:
+        return tuple(
+            CardLine(text=f"{i.label} {i.text}", actions=() if closed else (
+                CardAction(id=ActionId.CONFIRM_ITEM, label="Confirm", session_id=sid, ref=i.id, label_ref=i.label),))
+            for i in open_items if i.kind == kind)
+
+    sections = [
+        CardSection(heading="What we know", lines=facts, empty_text="No facts yet."),
+        CardSection(heading="Questions", lines=item_lines(ItemKind.QUESTION), empty_text="No open questions."),
+        CardSection(heading="Checks", lines=item_lines(ItemKind.CHECK), empty_text="No open checks."),
+        _fix_section(view, closed),
+    ]
+    banner = None
+    fix = view.active_fix
+    if fix is not None and fix.outcome_proposal and not closed:
+        word = OUTCOME_LABELS.get(str(fix.outcome_proposal.get("outcome")), "changed")
+        banner = CardLine(text=f"Confirm outcome? The assistant read that the fix {word}.", actions=(
+            CardAction(id=ActionId.OUTCOME_CONFIRM, label="Confirm", session_id=sid, ref=fix.id, style="primary"),
+            CardAction(id=ActionId.OUTCOME_NOT_YET, label="Not yet", session_id=sid, ref=fix.id)))
+    actions: tuple[CardAction, ...] = ()
+    if s.status in (SessionStatus.ACTIVE, SessionStatus.PARKED):
+        actions = (CardAction(id=ActionId.PREVIEW_RESOLVE, label="Preview resolution", session_id=sid, style="primary"),
+                   CardAction(id=ActionId.ESCALATE, label="Escalate", session_id=sid),
+                   CardAction(id=ActionId.PARK, label="Park", session_id=sid))
+    elif s.status == SessionStatus.ESCALATED:
+        actions = (CardAction(id=ActionId.PICKUP, label="Pick up", session_id=sid, ref=view.escalation.id if view.escalation else None,
+                              style="primary"),)
+    return Card(title=f"#{sid} {s.title}", status_line=status, sections=tuple(sections), banner=banner, actions=actions)
+
+
+def ticket_line(session: Session) -> str:
+    """The linked ticket as the lane shows it: number, summary, company, board, status."""
+    info = session.ticket_info or {}
+    details = " · ".join(str(info[k]) for k in ("company", "board", "status") if info.get(k))
+    summary = f" {info['summary']}" if info.get("summary") else ""
+    return f"ticket #{session.ticket_ref}{summary}" + (f" ({details})" if details else "")
+
+
+def _fix_section(view: SessionView, closed: bool) -> CardSection:
+    fix = view.active_fix
+    if fix is None:
+        return CardSection(heading="Suggested fix", lines=(), empty_text="No fix suggested yet.")
+    sid = view.session.id or 0
+    who = "engineer's fix" if fix.author == FixAuthor.ENGINEER else f"confidence {fix.confidence}%"
+    state = FIX_STATUS_LABELS.get(FixStatus(fix.status), str(fix.status))
+    if fix.status == FixStatus.PROPOSED and fix.applied_at:
+        state = "applied, verifying"
+    lines = [CardLine(text=f"{fix.title} ({who}) — {state}"), CardLine(text=fix.description)]
+    if fix.partial_notes:
+        lines.append(CardLine(text=f"Partly: {fix.partial_notes}"))
+    if fix.failure_reason:
+        lines.append(CardLine(text=f"Why it failed: {fix.failure_reason}"))
+    if fix.script:
+        lines.append(CardLine(text=f"Script ({fix.script_language or 'script'}) drafted, {len(fix.script_params)} parameter(s)."))
+    actions: tuple[CardAction, ...] = ()
+    if not closed and fix.status not in TERMINAL_FIX_STATUSES:
+        ref = {"session_id": sid, "ref": fix.id}
+        actions = ((CardAction(id=ActionId.APPLY_FIX, label="Apply", style="primary", **ref),) if not fix.applied_at else ()) + (
+            CardAction(id=ActionId.FIX_WORKED, label="Worked", **ref),
+            CardAction(id=ActionId.FIX_FAILED, label="Didn't work", style="danger", **ref),
+            CardAction(id=ActionId.FIX_PARTIAL, label="Partly", **ref),
+        ) + ((CardAction(id=ActionId.FIX_DISMISS, label="Dismiss", **ref),) if fix.status == FixStatus.PROPOSED else ())
+    return CardSection(heading="Suggested fix", lines=tuple(lines), actions=actions)

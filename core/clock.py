@@ -1,0 +1,10 @@
+"""Time, injectable so tests and benchmarks can pin it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

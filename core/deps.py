@@ -1,0 +1,64 @@
+"""The engine's dependencies, wired once by `bot/bootstrap.py` (or a test)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.assistant.types import (
+    AssistantContext,
+    AssistantTurn,
+    AssistantUnavailable,
+    ComposeRequest,
+    ComposedText,
+    FactSynthesisRequest,
+)
+from core.clock import SystemClock
+from core.ports import Assistant, Clock, EventBus, Notifier, UnitOfWorkFactory
+from core.psa import Psa, PsaCredentials
+
+
+class SecretBox(Protocol):
+    """Encryption at rest for credentials (RF_SECRET_KEY). `decrypt` raises ValueError on a wrong key."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+    def decrypt(self, token: str) -> str: ...
+
+
+class PsaSession(Psa, Protocol):
+    """A PSA client used as `async with factory(credentials) as psa: ...`."""
+
+    async def __aenter__(self) -> Psa: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class AssistantOff:
+    """The assistant when no API key is configured (R16): every call is unavailable."""
+
+    enabled = False
+
+    async def respond(self, context: AssistantContext) -> AssistantTurn:
+        raise AssistantUnavailable("the assistant is off (no API key configured)")
+
+    async def synthesize_fact(self, request: FactSynthesisRequest) -> str:
+        raise AssistantUnavailable("the assistant is off (no API key configured)")
+
+    async def compose(self, request: ComposeRequest) -> ComposedText:
+        raise AssistantUnavailable("the assistant is off (no API key configured)")
+
+
+@dataclass(kw_only=True)
+class Deps:
+    uow_factory: UnitOfWorkFactory
+    bus: EventBus
+    assistant: Assistant = field(default_factory=AssistantOff)
+    clock: Clock = field(default_factory=SystemClock)
+    notifiers: list[Notifier] = field(default_factory=list)
+    history_window: int = 40
+    turn_lease_seconds: float = 120.0
+    preview_cache_size: int = 5000
+    secret_box: SecretBox | None = None
+    psa_factory: Callable[[PsaCredentials], PsaSession] | None = None
+    writeback_lease_seconds: float = 120.0
+    writeback_max_attempts: int = 5

@@ -1,0 +1,32 @@
+"""The engine every surface drives: one object holding the feature services over shared deps."""
+
+from __future__ import annotations
+
+from core.accounts import AccountService
+from core.deps import Deps
+from core.facts import FactService
+from core.fixes import FixService
+from core.handoffs import HandoffService
+from core.metric import MetricService
+from core.previews import PreviewService
+from core.psa_link import PsaLinkService
+from core.resolution import ResolutionService
+from core.sessions import SessionService
+from core.turns import TurnService
+from core.writeback import WritebackService
+
+
+class Engine:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.sessions = SessionService(deps)
+        self.facts = FactService(deps)
+        self.fixes = FixService(deps)
+        self.previews = PreviewService(deps)
+        self.resolution = ResolutionService(deps, self.previews)
+        self.handoffs = HandoffService(deps, self.previews)
+        self.metric = MetricService(deps)
+        self.accounts = AccountService(deps)
+        self.turns = TurnService(deps)
+        self.psa = PsaLinkService(deps)
+        self.writebacks = WritebackService(deps)

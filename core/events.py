@@ -1,0 +1,92 @@
+"""Events recorded by engine actions and dispatched after commit (R22, R25)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationCreated:
+    account_id: int
+    session_id: int
+    handoff_id: int
+    title: str
+    reason: str
+    escalated_by_id: int
+    escalated_by: str
+    target_id: int | None
+    target: str | None
+    ticket: str | None
+    package: str
+    thread_ref: str | None
+    surface: str
+    kind: str = "escalation_created"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationClaimed:
+    account_id: int
+    session_id: int
+    handoff_id: int
+    title: str
+    claimed_by_id: int
+    claimed_by: str
+    escalated_by_id: int
+    escalated_by: str
+    package: str
+    facts: tuple[str, ...]
+    tried: tuple[str, ...]
+    thread_ref: str | None
+    surface: str
+    kind: str = "escalation_claimed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionResolved:
+    account_id: int
+    session_id: int
+    title: str
+    resolved_by_id: int
+    resolved_by: str
+    outcome: str
+    thread_ref: str | None
+    surface: str
+    kind: str = "session_resolved"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnAnswered:
+    """The assistant answered (or failed to answer) an engineer's message; surfaces post the reply
+    into the thread and re-render the lane."""
+
+    account_id: int
+    session_id: int
+    reply: str | None
+    failure: str | None
+    thread_ref: str | None
+    surface: str
+    kind: str = "turn_answered"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WritebackFinished:
+    account_id: int
+    session_id: int
+    ticket_id: int
+    outcome: str | None
+    message: str
+    thread_ref: str | None
+    surface: str
+    kind: str = "writeback_finished"
+
+
+Event = EscalationCreated | EscalationClaimed | SessionResolved | TurnAnswered | WritebackFinished
+
+
+def to_bus_message(event: Event) -> dict[str, Any]:
+    """The live-event form: small, no package text (subscribers fetch what they show)."""
+    data = asdict(event)
+    for bulky in ("package", "facts", "tried"):
+        data.pop(bulky, None)
+    return data

@@ -1,0 +1,174 @@
+"""What we know (R4–R6): notes, promotions from the task lane, assistant proposals, soft deletes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from core.access import Actor, load_member, load_session, require_can_change
+from core.assistant.types import AssistantUnavailable, FactPromotion, FactSynthesisRequest, HistoryEntry
+from core.deps import Deps
+from core.errors import Conflict, InvalidInput, NotFound
+from core.lane import find_item, normalize
+from core.models import Fact, FactSource, ItemKind, ItemStatus, Session, StepKind, TaskItem
+from core.ports import UnitOfWork
+from core.redaction import redact_text
+from core.sessions import bump, record_action
+
+log = logging.getLogger("rflow.facts")
+MAX_FACT_CHARS = 1000
+
+
+def _clean(text: str) -> str:
+    text = redact_text(text.strip())
+    if not text:
+        raise InvalidInput("A fact needs some text.")
+    if len(text) > MAX_FACT_CHARS:
+        raise InvalidInput(f"A fact is at most {MAX_FACT_CHARS} characters.")
+    return text
+
+
+async def find_fact(uow: UnitOfWork, *, session: Session, ref: str | int) -> Fact:
+    """By database id (buttons) or by label 'F2' / '2' (console). Deleted facts are not found."""
+    facts = await uow.facts.list(account_id=session.account_id, session_id=session.id or 0)
+    if isinstance(ref, int):
+        found = next((f for f in facts if f.id == ref), None)
+    else:
+        match = re.fullmatch(r"\s*[Ff]?(\d{1,6})\s*", ref)
+        found = next((f for f in facts if match and f.seq == int(match.group(1))), None)
+    if found is None:
+        raise NotFound(f"There is no fact {ref} in this session.")
+    return found
+
+
+async def _add(uow: UnitOfWork, session: Session, *, text: str, source: FactSource, now: datetime,
+               author_id: int | None, source_ref: int | None = None) -> Fact:
+    seq = await uow.facts.next_seq(account_id=session.account_id, session_id=session.id or 0)
+    fact = await uow.facts.add(
+        Fact(account_id=session.account_id, session_id=session.id or 0, seq=seq, text=text, source=source,
+             created_at=now, created_by=author_id, source_ref=source_ref)
+    )
+    await bump(uow, session)
+    return fact
+
+
+class FactService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def add_note(self, *, actor: Actor, session_id: int, text: str) -> Fact:
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            await require_can_change(uow, member, session)
+            fact = await _add(uow, session, text=_clean(text), source=FactSource.NOTE, now=self.deps.clock.now(), author_id=member.id)
+            await record_action(uow, self.deps, session, member.id, f"{member.name} added {fact.label}: {fact.text}")
+            await uow.commit()
+        return fact
+
+    async def promote(self, *, actor: Actor, session_id: int, item_ref: str | int, text: str | None = None) -> Fact:
+        """Confirm a question or check into a fact, in the engineer's words or synthesized (R4)."""
+        if text is None or not text.strip():
+            text = await self._synthesize(actor, session_id, item_ref)
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            await require_can_change(uow, member, session)
+            item = await self._open_item(uow, session, item_ref)
+            source = FactSource.QUESTION if item.kind == ItemKind.QUESTION else FactSource.CHECK
+            fact = await _add(uow, session, text=_clean(text), source=source, now=self.deps.clock.now(),
+                              author_id=member.id, source_ref=item.id)
+            item.status = ItemStatus.PROMOTED
+            await record_action(uow, self.deps, session, member.id, f"{member.name} confirmed {item.label} as {fact.label}: {fact.text}")
+            await uow.commit()
+        return fact
+
+    async def _open_item(self, uow: UnitOfWork, session: Session, item_ref: str | int) -> TaskItem:
+        item = await find_item(uow, session=session, ref=item_ref)
+        if item is None:
+            raise NotFound(f"There is no question or check {item_ref} in this session.")
+        if item.status == ItemStatus.PROMOTED:
+            raise Conflict(f"{item.label} is already confirmed as a fact.")
+        return item
+
+    async def _synthesize(self, actor: Actor, session_id: int, item_ref: str | int) -> str:
+        async with self.deps.uow_factory() as uow:
+            await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            item = await self._open_item(uow, session, item_ref)
+            steps = await uow.steps.list(account_id=actor.account_id, session_id=session_id, limit=20)
+        history = tuple(
+            HistoryEntry(role="engineer" if s.kind == StepKind.ENGINEER_MESSAGE else "assistant", author="", text=s.text)
+            for s in steps if s.kind != StepKind.ACTION
+        )
+        kind = "question" if item.kind == ItemKind.QUESTION else "check"
+        request = FactSynthesisRequest(item_kind=kind, item_text=item.text, recent_history=history)
+        try:
+            fact = await self.deps.assistant.synthesize_fact(request)
+        except AssistantUnavailable as exc:
+            raise InvalidInput(f"Can't write the fact for you: {exc.reason}. Give its words: /promote {item.label} <text>") from None
+        if not fact or not fact.strip():
+            raise InvalidInput(f"Nothing in the conversation confirms {item.label} yet. Give the fact's words: /promote {item.label} <text>")
+        return fact
+
+    async def edit(self, *, actor: Actor, session_id: int, fact_ref: str | int, text: str) -> Fact:
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            await require_can_change(uow, member, session)
+            fact = await find_fact(uow, session=session, ref=fact_ref)
+            if fact.source in (FactSource.QUESTION, FactSource.CHECK):
+                raise Conflict(f"{fact.label} was confirmed from the task lane; edit its source item instead (R5).")
+            fact.text = _clean(text)
+            fact.updated_at = self.deps.clock.now()
+            await bump(uow, session)
+            await record_action(uow, self.deps, session, member.id, f"{member.name} edited {fact.label}: {fact.text}")
+            await uow.commit()
+        return fact
+
+    async def delete(self, *, actor: Actor, session_id: int, fact_ref: str | int) -> Fact:
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            await require_can_change(uow, member, session)
+            fact = await find_fact(uow, session=session, ref=fact_ref)
+            fact.deleted_at = self.deps.clock.now()
+            if fact.source_ref is not None:  # its lane item is open again
+                item = await uow.items.get(account_id=actor.account_id, item_id=fact.source_ref)
+                if item is not None:
+                    item.status = ItemStatus.OPEN
+            await bump(uow, session)
+            await record_action(uow, self.deps, session, member.id, f"{member.name} removed {fact.label}.")
+            await uow.commit()
+        return fact
+
+
+def _confirmed_by_engineer(evidence: str, engineer_texts: list[str]) -> bool:
+    """R6: the assistant's evidence must be something the engineer actually wrote."""
+    needle = normalize(evidence)
+    return bool(needle) and any(needle in normalize(text) for text in engineer_texts)
+
+
+async def apply_assistant_facts(
+    uow: UnitOfWork, *, session: Session, promotions: tuple[FactPromotion, ...], engineer_texts: list[str], now: datetime
+) -> list[Fact]:
+    created: list[Fact] = []
+    existing = {normalize(f.text) for f in await uow.facts.list(account_id=session.account_id, session_id=session.id or 0)}
+    for promotion in promotions:
+        if not _confirmed_by_engineer(promotion.evidence, engineer_texts):
+            log.warning("dropped an assistant fact whose evidence the engineer never wrote (R6)")
+            continue
+        text = redact_text(promotion.text.strip())[:MAX_FACT_CHARS]
+        if normalize(text) in existing:
+            continue
+        item = await find_item(uow, session=session, ref=promotion.item_label) if promotion.item_label else None
+        if item is not None and item.status == ItemStatus.OPEN:
+            source = FactSource.QUESTION if item.kind == ItemKind.QUESTION else FactSource.CHECK
+            item.status = ItemStatus.PROMOTED
+            fact = await _add(uow, session, text=text, source=source, now=now, author_id=None, source_ref=item.id)
+        else:
+            fact = await _add(uow, session, text=text, source=FactSource.ASSISTANT, now=now, author_id=None)
+        existing.add(normalize(text))
+        created.append(fact)
+    return created

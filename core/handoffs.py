@@ -1,0 +1,169 @@
+"""Escalation and pickup (R21–R24): one path for every surface, notify after commit, a race-safe claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.access import WORKERS, Actor, load_member, load_session, require_can_change, require_worker
+from core.deps import Deps
+from core.errors import Conflict, InvalidInput, NotFound
+from core.events import EscalationClaimed, EscalationCreated
+from core.machines import SessionEvent
+from core.models import Handoff, HandoffIntent, Member, Session, SessionStatus, Writeup, WriteupKind
+from core.notify import dispatch
+from core.ports import UnitOfWork
+from core.previews import PreviewService, tried_line
+from core.redaction import redact_text
+from core.resolution import check_note
+from core.psa_link import linked_ticket_id
+from core.sessions import change_status, record_action
+from core.writeback import enqueue
+
+MAX_REASON_CHARS = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class Escalation:
+    session: Session
+    handoff: Handoff
+    outcome: str
+    target: Member | None
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pickup:
+    """The handoff context the senior receives (R23)."""
+
+    session: Session
+    handoff: Handoff
+    escalated_by: Member | None
+    package: str
+    facts: tuple[str, ...]
+    tried: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueEntry:
+    session: Session
+    handoff: Handoff
+    escalated_by: Member | None
+
+
+async def _resolve_target(uow: UnitOfWork, actor: Actor, member: Member, target: str | int | None) -> Member | None:
+    if target is None or (isinstance(target, str) and not target.strip().lstrip("@")):
+        return None
+    if isinstance(target, int):
+        found = await uow.members.get(account_id=actor.account_id, member_id=target)
+    else:
+        found = await uow.members.get_by_name(account_id=actor.account_id, name=target.strip().lstrip("@"))
+    if found is None or not found.active:
+        raise NotFound(f"There is no member {target} in this account.")
+    if found.id == member.id:
+        raise InvalidInput("You can't escalate to yourself; leave the target empty or name a colleague.")
+    if found.role not in WORKERS:
+        raise InvalidInput(f"{found.name} is a viewer and can't pick up escalations.")
+    return found
+
+
+class HandoffService:
+    def __init__(self, deps: Deps, previews: PreviewService) -> None:
+        self.deps = deps
+        self.previews = previews
+
+    async def escalate(self, *, actor: Actor, session_id: int, reason: str, target: str | int | None = None,
+                       markdown: str | None = None) -> Escalation:
+        """R21: handoff, package, (PSA writeback), then notify (R22) once committed."""
+        reason = redact_text(reason.strip())
+        if not reason:
+            raise InvalidInput("Say why you escalate: /escalate <reason> [@target]")
+        if len(reason) > MAX_REASON_CHARS:
+            raise InvalidInput(f"The reason is {len(reason)} characters; at most {MAX_REASON_CHARS}.")
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            await require_can_change(uow, member, session)
+            await _resolve_target(uow, actor, member, target)
+        if markdown is None:
+            markdown = (await self.previews.preview(actor=actor, session_id=session_id, kind="escalate")).markdown
+        package = check_note(markdown)
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            await require_can_change(uow, member, session)
+            target_member = await _resolve_target(uow, actor, member, target)
+            now = self.deps.clock.now()
+            await change_status(uow, self.deps, session, SessionEvent.ESCALATE)
+            handoff = await uow.handoffs.add(Handoff(
+                account_id=actor.account_id, session_id=session_id, intent=HandoffIntent.ESCALATE, reason=reason,
+                created_by=member.id or 0, created_at=now, target_member_id=target_member.id if target_member else None,
+                package_markdown=package))
+            ticket_id = await linked_ticket_id(session)
+            outcome = "writeback_pending" if ticket_id else "escalated_local"
+            writeup = await uow.writeups.add(Writeup(
+                account_id=actor.account_id, session_id=session_id, kind=WriteupKind.ESCALATE, markdown=package,
+                summary=reason, outcome=outcome, created_by=member.id or 0, created_at=now,
+                state_version=session.state_version))
+            if ticket_id:
+                await enqueue(uow, self.deps, session=session, writeup=writeup, member=member, ticket_id=ticket_id)
+            await record_action(uow, self.deps, session, member.id, f"{member.name} escalated the session: {reason}",
+                                outcome=outcome)
+            await uow.commit()
+        await dispatch(self.deps, [EscalationCreated(
+            account_id=actor.account_id, session_id=session_id, handoff_id=handoff.id or 0, title=session.title,
+            reason=reason, escalated_by_id=member.id or 0, escalated_by=member.name,
+            target_id=target_member.id if target_member else None, target=target_member.name if target_member else None,
+            ticket=session.ticket_ref, package=package, thread_ref=session.thread_ref, surface=session.surface)])
+        return Escalation(session=session, handoff=handoff, outcome=outcome, target=target_member, ticket_id=ticket_id)
+
+    async def pickup(self, *, actor: Actor, session_id: int) -> Pickup:
+        """R23: one conditional UPDATE decides; losers hear who has it; viewers are refused."""
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            require_worker(member)
+            session = await load_session(uow, actor, session_id)
+            handoff = await uow.handoffs.latest_for_session(account_id=actor.account_id, session_id=session_id,
+                                                            intent=HandoffIntent.ESCALATE)
+            if handoff is None or (handoff.claimed_by is None and session.status != SessionStatus.ESCALATED):
+                raise NotFound(f"Session #{session_id} is not awaiting pickup.")
+            if handoff.created_by == member.id:
+                raise Conflict("You escalated this session; a colleague has to pick it up.")
+            won = handoff.claimed_by is None and await uow.handoffs.claim(
+                account_id=actor.account_id, handoff_id=handoff.id or 0, member_id=member.id or 0, now=self.deps.clock.now())
+            if won:
+                await change_status(uow, self.deps, session, SessionEvent.PICKUP, handler_id=member.id)
+                session.handler_id = member.id or 0
+                facts = tuple(f.text for f in await uow.facts.list(account_id=actor.account_id, session_id=session_id))
+                tried = tuple(tried_line(f) for f in await uow.fixes.list(account_id=actor.account_id, session_id=session_id)
+                              if f.applied_at or f.superseded_at)
+                escalator = await uow.members.get(account_id=actor.account_id, member_id=handoff.created_by)
+                await uow.commit()
+        if not won:
+            raise await self._already_claimed(actor, handoff.id or 0)
+        handoff.claimed_by = member.id
+        pickup = Pickup(session=session, handoff=handoff, escalated_by=escalator,
+                        package=handoff.package_markdown or "", facts=facts, tried=tried)
+        await dispatch(self.deps, [EscalationClaimed(
+            account_id=actor.account_id, session_id=session_id, handoff_id=handoff.id or 0, title=session.title,
+            claimed_by_id=member.id or 0, claimed_by=member.name, escalated_by_id=handoff.created_by,
+            escalated_by=escalator.name if escalator else "someone", package=pickup.package, facts=facts,
+            tried=tried, thread_ref=session.thread_ref, surface=session.surface)])
+        return pickup
+
+    async def _already_claimed(self, actor: Actor, handoff_id: int) -> Conflict:
+        async with self.deps.uow_factory() as uow:
+            handoff = await uow.handoffs.get(account_id=actor.account_id, handoff_id=handoff_id)
+            winner = await uow.members.get(account_id=actor.account_id, member_id=handoff.claimed_by or 0) if handoff else None
+        return Conflict(f"Already picked up by {winner.name if winner else 'someone else'}.")
+
+    async def queue(self, *, actor: Actor) -> list[QueueEntry]:
+        """Escalations awaiting pickup; any member may read them (R24)."""
+        async with self.deps.uow_factory() as uow:
+            await load_member(uow, actor)
+            entries = []
+            for handoff in await uow.handoffs.list_awaiting_pickup(account_id=actor.account_id):
+                session = await uow.sessions.get(account_id=actor.account_id, session_id=handoff.session_id)
+                if session is not None and session.status == SessionStatus.ESCALATED:
+                    escalator = await uow.members.get(account_id=actor.account_id, member_id=handoff.created_by)
+                    entries.append(QueueEntry(session=session, handoff=handoff, escalated_by=escalator))
+            return entries

@@ -1,0 +1,118 @@
+"""Resolution-note and escalation-package previews (R2, R13, R16).
+
+Previews are cached per (account, kind, session, state_version): asking again at the same version
+returns the same text without an LLM call. The LLM call happens outside any transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Literal
+
+from core.access import Actor, load_member, load_session
+from core.assistant.types import AssistantUnavailable, ComposeRequest, FixEntry, NoteBundle
+from core.compose import compose_escalation, compose_resolution
+from core.deps import Deps
+from core.models import Fix, FixStatus, Session
+from core.ports import UnitOfWork
+
+log = logging.getLogger("rflow.previews")
+Kind = Literal["resolve", "escalate"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preview:
+    kind: Kind
+    session_id: int
+    state_version: int
+    markdown: str
+    composed_by: str
+    cached: bool = False
+    fallback_reason: str | None = None
+
+
+class PreviewCache:
+    """Bounded LRU, no TTL (R2): the key already changes whenever the content would."""
+
+    def __init__(self, max_entries: int = 5000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[int, str, int, int], Preview] = OrderedDict()
+
+    def get(self, key: tuple[int, str, int, int]) -> Preview | None:
+        preview = self._entries.get(key)
+        if preview is not None:
+            self._entries.move_to_end(key)
+        return preview
+
+    def put(self, key: tuple[int, str, int, int], preview: Preview) -> None:
+        self._entries[key] = preview
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def fix_entry(fix: Fix) -> FixEntry:
+    return FixEntry(title=fix.title, description=fix.description, confidence=fix.confidence, status=str(fix.status),
+                    applied=fix.applied_at is not None, partial_notes=fix.partial_notes, failure_reason=fix.failure_reason)
+
+
+def tried_line(fix: Fix) -> str:
+    outcome = {FixStatus.APPLIED_FAILED: "did not work", FixStatus.APPLIED_PARTIAL: "partly worked",
+               FixStatus.APPLIED_SUCCESS: "worked", FixStatus.DISMISSED: "dismissed before trying"}
+    words = outcome.get(FixStatus(fix.status), "applied, outcome not yet known" if fix.applied_at else "not tried")
+    detail = fix.failure_reason or fix.partial_notes
+    return f"{fix.title}: {words}" + (f" ({detail})" if detail else "")
+
+
+async def build_bundle(uow: UnitOfWork, *, session: Session, kind: Kind) -> NoteBundle:
+    """R13: summary, facts, the active fix with its status and times, what was tried."""
+    scope = {"account_id": session.account_id, "session_id": session.id or 0}
+    facts = tuple(f.text for f in await uow.facts.list(**scope))
+    fixes = await uow.fixes.list(**scope)
+    active = next((f for f in fixes if f.superseded_at is None), None)
+    tried = tuple(tried_line(f) for f in fixes if f.applied_at or f.status != FixStatus.PROPOSED)
+    return NoteBundle(
+        kind=kind, session_title=session.title, ticket=session.ticket_ref, facts=facts,
+        fix=fix_entry(active) if active else None,
+        fix_applied_at=active.applied_at.isoformat() if active and active.applied_at else None,
+        fix_verified_at=active.verified_at.isoformat() if active and active.verified_at else None,
+        script_runs=(), tried=tried,
+    )
+
+
+def compose_deterministic(bundle: NoteBundle) -> str:
+    return compose_resolution(bundle) if bundle.kind == "resolve" else compose_escalation(bundle)
+
+
+class PreviewService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.cache = PreviewCache(deps.preview_cache_size)
+
+    async def preview(self, *, actor: Actor, session_id: int, kind: Kind) -> Preview:
+        async with self.deps.uow_factory() as uow:
+            await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            key = (actor.account_id, kind, session_id, session.state_version)
+            cached = self.cache.get(key)
+            if cached is not None:
+                return Preview(**{**cached.__dict__, "cached": True})
+            bundle = await build_bundle(uow, session=session, kind=kind)
+        preview = await self._compose(bundle, session_id=session_id, version=key[3])
+        self.cache.put(key, preview)
+        return preview
+
+    async def _compose(self, bundle: NoteBundle, *, session_id: int, version: int) -> Preview:
+        try:
+            composed = await self.deps.assistant.compose(ComposeRequest(bundle=bundle))
+            return Preview(kind=bundle.kind, session_id=session_id, state_version=version,
+                           markdown=composed.markdown, composed_by=composed.composed_by)
+        except AssistantUnavailable as exc:
+            log.info("composing %s deterministically: %s", bundle.kind, exc.reason)
+            return Preview(kind=bundle.kind, session_id=session_id, state_version=version,
+                           markdown=compose_deterministic(bundle), composed_by="deterministic", fallback_reason=exc.reason)

@@ -1,0 +1,122 @@
+"""Handoffs (race-safe pickup, R23), writeups, notifications and draft templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from core.models import DraftTemplate, Handoff, HandoffIntent, Notification, Writeup
+from storage.repositories.base import SqlRepository
+from storage.tables import draft_templates, handoffs, notifications, writeups
+
+
+class SqlHandoffRepository(SqlRepository):
+    async def add(self, handoff: Handoff) -> Handoff:
+        return await self._add(handoff)
+
+    async def get(self, *, account_id: int, handoff_id: int) -> Handoff | None:
+        stmt = select(Handoff).where(handoffs.c.id == handoff_id, handoffs.c.account_id == account_id)
+        result: Handoff | None = await self._first(stmt)
+        return result
+
+    async def latest_for_session(
+        self, *, account_id: int, session_id: int, intent: str | None = None
+    ) -> Handoff | None:
+        stmt = select(Handoff).where(
+            handoffs.c.account_id == account_id, handoffs.c.session_id == session_id
+        )
+        if intent is not None:
+            stmt = stmt.where(handoffs.c.intent == HandoffIntent(intent))
+        result: Handoff | None = await self._first(
+            stmt.order_by(handoffs.c.created_at.desc(), handoffs.c.id.desc())
+        )
+        return result
+
+    async def list_awaiting_pickup(self, *, account_id: int) -> list[Handoff]:
+        stmt = (
+            select(Handoff)
+            .where(
+                handoffs.c.account_id == account_id,
+                handoffs.c.intent == HandoffIntent.ESCALATE,
+                handoffs.c.claimed_by.is_(None),
+            )
+            .order_by(handoffs.c.created_at, handoffs.c.id)
+        )
+        return await self._all(stmt)
+
+    async def claim(
+        self, *, account_id: int, handoff_id: int, member_id: int, now: datetime
+    ) -> bool:
+        """R23: `UPDATE ... WHERE claimed_by IS NULL`; the row count names the single winner.
+        Afterwards a loaded handoff shows the real claimant, so losers can say who has it."""
+        stmt = (
+            update(handoffs)
+            .where(
+                handoffs.c.id == handoff_id,
+                handoffs.c.account_id == account_id,
+                handoffs.c.claimed_by.is_(None),
+            )
+            .values(claimed_by=member_id, claimed_at=now)
+        )
+        won = (await self._update(stmt)).rowcount == 1
+        await self._refresh_loaded(Handoff, handoff_id, ["claimed_by", "claimed_at"])
+        return won
+
+    async def list_claimed_since(self, *, account_id: int, since: datetime) -> list[Handoff]:
+        """Claimed at or after `since`, oldest claim first (R26)."""
+        stmt = (
+            select(Handoff)
+            .where(handoffs.c.account_id == account_id, handoffs.c.claimed_at >= since)
+            .order_by(handoffs.c.claimed_at, handoffs.c.id)
+        )
+        return await self._all(stmt)
+
+
+class SqlWriteupRepository(SqlRepository):
+    async def add(self, writeup: Writeup) -> Writeup:
+        return await self._add(writeup)
+
+    async def list(self, *, account_id: int, session_id: int) -> list[Writeup]:
+        """Oldest first."""
+        stmt = (
+            select(Writeup)
+            .where(writeups.c.account_id == account_id, writeups.c.session_id == session_id)
+            .order_by(writeups.c.created_at, writeups.c.id)
+        )
+        return await self._all(stmt)
+
+
+class SqlNotificationRepository(SqlRepository):
+    async def add(self, notification: Notification) -> Notification:
+        return await self._add(notification)
+
+    async def list_for_member(
+        self, *, account_id: int, member_id: int, unread_only: bool = False
+    ) -> list[Notification]:
+        """Newest first, as an inbox reads."""
+        stmt = select(Notification).where(
+            notifications.c.account_id == account_id, notifications.c.member_id == member_id
+        )
+        if unread_only:
+            stmt = stmt.where(notifications.c.read_at.is_(None))
+        return await self._all(
+            stmt.order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+        )
+
+
+class SqlDraftTemplateRepository(SqlRepository):
+    async def add(self, draft: DraftTemplate) -> DraftTemplate:
+        return await self._add(draft)
+
+    async def list(self, *, account_id: int, session_id: int) -> list[DraftTemplate]:
+        """Oldest first: the order R29 offers them in."""
+        stmt = (
+            select(DraftTemplate)
+            .where(
+                draft_templates.c.account_id == account_id,
+                draft_templates.c.session_id == session_id,
+            )
+            .order_by(draft_templates.c.created_at, draft_templates.c.id)
+        )
+        return await self._all(stmt)

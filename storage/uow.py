@@ -1,0 +1,120 @@
+"""The SQL unit of work: one AsyncSession, one transaction per user action.
+
+Entities stay readable after the block: sessions never expire them (expire_on_commit=False), and
+on rollback they are detached first, keeping their in-memory values instead of turning into
+expired objects that would need IO to read (impossible under asyncio).
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core import ports
+from storage.mapping import TrackingSession, start_mappers
+from storage.repositories import (
+    SqlAccountRepository,
+    SqlDraftTemplateRepository,
+    SqlFactRepository,
+    SqlFixRepository,
+    SqlHandoffRepository,
+    SqlMemberRepository,
+    SqlNotificationRepository,
+    SqlPsaConnectionRepository,
+    SqlSessionRepository,
+    SqlStepRepository,
+    SqlTaskItemRepository,
+    SqlTurnRepository,
+    SqlWritebackRepository,
+    SqlWriteupRepository,
+)
+from storage.repositories.base import conflict_from
+
+
+class SqlUnitOfWork:
+    """`async with factory() as uow: ...; await uow.commit()`; leaving without commit rolls back."""
+
+    # Annotated with the ports (Protocol attributes are invariant), which also checks statically
+    # that every Sql*Repository implements its port.
+    accounts: ports.AccountRepository
+    members: ports.MemberRepository
+    sessions: ports.SessionRepository
+    steps: ports.StepRepository
+    items: ports.TaskItemRepository
+    facts: ports.FactRepository
+    fixes: ports.FixRepository
+    handoffs: ports.HandoffRepository
+    writeups: ports.WriteupRepository
+    turns: ports.TurnRepository
+    notifications: ports.NotificationRepository
+    drafts: ports.DraftTemplateRepository
+    writebacks: ports.WritebackRepository
+    psa_connections: ports.PsaConnectionRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open; ask the factory for another")
+        session = self._session_factory()
+        self._session = session
+        self.accounts = SqlAccountRepository(session)
+        self.members = SqlMemberRepository(session)
+        self.sessions = SqlSessionRepository(session)
+        self.steps = SqlStepRepository(session)
+        self.items = SqlTaskItemRepository(session)
+        self.facts = SqlFactRepository(session)
+        self.fixes = SqlFixRepository(session)
+        self.handoffs = SqlHandoffRepository(session)
+        self.writeups = SqlWriteupRepository(session)
+        self.turns = SqlTurnRepository(session)
+        self.notifications = SqlNotificationRepository(session)
+        self.drafts = SqlDraftTemplateRepository(session)
+        self.writebacks = SqlWritebackRepository(session)
+        self.psa_connections = SqlPsaConnectionRepository(session)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            session.expunge_all()
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        """Unique/foreign-key violations surface as core's Conflict; the block must then end."""
+        try:
+            await self._open().commit()
+        except IntegrityError as error:
+            raise conflict_from(error) from error
+
+    async def rollback(self) -> None:
+        session = self._open()
+        session.expunge_all()
+        await session.rollback()
+
+    def _open(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._session
+
+
+class SqlUnitOfWorkFactory:
+    """What bootstrap hands to core as its `UnitOfWorkFactory`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        start_mappers()
+        self.engine = engine
+        self._session_factory = async_sessionmaker(
+            engine, expire_on_commit=False, sync_session_class=TrackingSession
+        )
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._session_factory)

@@ -1,0 +1,117 @@
+"""ConnectWise writeback through the console process: link, resolve with a verified status, a silent
+rejection reported loudly, a skipped transition, escalation as an internal note, never two notes."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.secretbox import new_key
+from tests.e2e.conftest import Rflow
+from tests.fakes.connectwise_api import FakeConnectWise
+from tests.fakes.connectwise_fixtures import seed_demo
+
+CONNECT = ("/prefs cw_site=acme.myconnectwise.example cw_company=acme cw_public_key=pub-4f1c "
+           "cw_private_key=PRIV-9d2e-s3cr3t cw_client_id=5b1d6a0e-client-guid")
+
+
+@pytest.fixture
+async def cw() -> AsyncIterator[FakeConnectWise]:
+    async with FakeConnectWise() as fake:
+        seed_demo(fake)
+        yield fake
+
+
+@pytest.fixture
+def psa_rflow(rflow: Rflow, cw: FakeConnectWise) -> Rflow:
+    rflow.env.update({"RF_CW_API_URL": cw.base_url, "RF_SECRET_KEY": new_key(), "ANTHROPIC_API_KEY": "",
+                      "RF_PSA_TIMEOUT": "3"})
+    return rflow
+
+
+async def test_link_resolve_verified_and_skipped(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    run = await psa_rflow.console(f"""
+{CONNECT}
+/new Printer offline in accounting, customer ref #1001
+/link 1001
+/lane
+/fact The print spooler had 14 stuck jobs
+/resolve Cleared the stuck spooler
+/prefs cw_resolved_status_id=104
+/new VPN drops every hour
+/link CW 1002
+/resolve Raised the idle timeout
+""", "--strict")
+    out = run.out
+    assert run.code == 0, out + run.err
+    assert "cw_private_key = •••••• (set)" in out and "PRIV-9d2e-s3cr3t" not in out + run.err
+    assert "This mentions ticket #1001: /link 1001 links the session to it." in out
+    assert "Linked ConnectWise ticket #1001: Printer offline in accounting — Contoso · Help Desk · New" in out
+    assert "ticket #1001 Printer offline in accounting (Contoso · Help Desk · New)" in out
+    assert "✓ Posted the resolution note to ConnectWise ticket #1001" in out
+    assert "Status unchanged: no cw_resolved_status_id is set for this account." in out
+    assert "Ticket status is now 'Resolved' (verified)." in out
+    first, second = cw.notes_of(1001), cw.notes_of(1002)
+    assert len(first) == 1 and len(second) == 1
+    assert first[0]["resolutionFlag"] is True and first[0]["internalAnalysisFlag"] is False
+    assert "The print spooler had 14 stuck jobs" in first[0]["text"]
+    assert cw.ticket_view(1002)["status"]["id"] == 104 and cw.ticket_view(1001)["status"]["id"] == 101
+
+
+async def test_silent_rejection_is_loud_and_retry_never_reposts(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    run = await psa_rflow.console(f"""
+{CONNECT}
+/prefs cw_resolved_status_id=202
+/new Outlook asks for the password
+/link 1004
+/resolve Rebuilt the profile
+/retry
+""")
+    assert "✗ ConnectWise kept ticket #1004 in 'New' instead of" in run.out
+    assert "The note is posted; /retry tries the status again." in run.out
+    assert run.out.count("✗ ConnectWise kept ticket #1004") == 2  # the retry fails the same way, loudly
+    assert len(cw.notes_of(1004)) == 1  # and never posts a second note (R19)
+    with sqlite3.connect(psa_rflow.tmp / "rflow.db") as db:
+        outcomes = [r[0] for r in db.execute("select outcome from writeups")]
+    assert outcomes == ["status_not_verified"]
+
+
+async def test_escalation_posts_an_internal_analysis_note(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    run = await psa_rflow.console(f"""
+{CONNECT}
+/prefs cw_escalated_status_id=103
+/as Sam
+/as Dana
+/new Printer jam on 2nd floor
+/link 1003
+/fact Jam sensor reports a fault with the tray empty
+/escalate Hardware fault, needs an onsite visit @Sam
+""", "--strict")
+    assert run.code == 0, run.out + run.err
+    assert "✓ Posted the internal analysis note (not customer-visible) to ConnectWise ticket #1003" in run.out
+    [note] = cw.notes_of(1003)
+    assert note["internalAnalysisFlag"] is True and note["resolutionFlag"] is False and note.get("externalFlag") is False
+    assert "## What we've confirmed" in note["text"]
+    assert cw.ticket_view(1003)["status"]["name"] == "Escalated"
+
+
+async def test_crash_between_post_and_commit_posts_once(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    setup = await psa_rflow.console(f"{CONNECT}\n/new Printer offline in accounting\n/link 1001\n", "--strict")
+    assert setup.code == 0, setup.out + setup.err
+    cw.hang_after_next("POST", "service/tickets/1001/notes", seconds=60)  # the note lands; the answer never comes
+    proc = await psa_rflow.start("/open 1\n/resolve Cleared the spooler\n", RF_WRITEBACK_LEASE_SECONDS="1")
+    for _ in range(200):
+        if cw.notes_of(1001):
+            break
+        await asyncio.sleep(0.05)
+    assert len(cw.notes_of(1001)) == 1
+    proc.kill()
+    await proc.wait()
+    await asyncio.sleep(1.2)
+    run = await psa_rflow.console("/open 1\n/lane\n", "--strict", RF_WRITEBACK_LEASE_SECONDS="1")
+    assert run.code == 0, run.out + run.err
+    assert "✓ Posted the resolution note to ConnectWise ticket #1001" in run.out
+    assert len(cw.notes_of(1001)) == 1  # found by its marker, not posted again

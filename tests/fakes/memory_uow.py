@@ -1,0 +1,324 @@
+"""An in-memory UnitOfWork with the observable behaviour of storage/ (tests/storage proves it by
+running one suite against both). Core unit tests use it:
+
+    store = MemoryStore()
+    uow_factory = memory_uow_factory(store)
+    async with uow_factory() as uow: ...; await uow.commit()
+
+Like the SQL one: ids are assigned on `add`; each unit of work has its own copies of the rows it
+reads (an identity map), so changes reach other units only on commit and vanish on rollback;
+queries see the unit's own uncommitted changes (autoflush); foreign keys, unique keys and NOT NULL
+are enforced (a violation raises core's Conflict, after which the unit must be left); the
+race-safe methods behave like conditional UPDATEs under PostgreSQL row locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Self
+
+from core import ports
+from tests.fakes.memory_repos import (
+    MemoryAccounts,
+    MemoryFacts,
+    MemoryFixes,
+    MemoryItems,
+    MemoryMembers,
+    MemorySessions,
+    MemorySteps,
+)
+from tests.fakes.memory_repos_escalation import (
+    MemoryDrafts,
+    MemoryHandoffs,
+    MemoryNotifications,
+    MemoryTurns,
+    MemoryWriteups,
+)
+from tests.fakes.memory_repos_psa import MemoryPsaConnections, MemoryWritebacks
+from tests.fakes.memory_rows import (
+    ENTITIES,
+    FOREIGN_KEYS,
+    UNIQUE_KEYS,
+    clone,
+    constraint_conflict,
+    normalize,
+    same,
+    values_of,
+)
+
+LOCK_WAIT_SECONDS = 5.0
+
+Row = dict[str, Any]
+Key = tuple[type[Any], int]
+
+
+class MemoryStore:
+    """Committed rows (plain dicts, never handed out), id counters and row locks."""
+
+    def __init__(self) -> None:
+        self.rows: dict[type[Any], dict[int, Row]] = {cls: {} for cls in ENTITIES}
+        self.locks: dict[Key, MemoryUnitOfWork] = {}
+        self._next_ids: dict[type[Any], int] = {cls: 1 for cls in ENTITIES}
+        self._released: asyncio.Event | None = None
+
+    def new_id(self, cls: type[Any]) -> int:
+        """Like a sequence: ids of rolled-back inserts are not reused."""
+        value = self._next_ids[cls]
+        self._next_ids[cls] = value + 1
+        return value
+
+    def release(self, uow: MemoryUnitOfWork) -> None:
+        for key in [k for k, holder in self.locks.items() if holder is uow]:
+            del self.locks[key]
+        if self._released is not None:
+            self._released.set()
+            self._released = None
+
+    async def wait_release(self) -> None:
+        if self._released is None:
+            self._released = asyncio.Event()
+        await asyncio.wait_for(self._released.wait(), LOCK_WAIT_SECONDS)
+
+
+@dataclass
+class _Loaded:
+    entity: Any
+    base: Row | None  # the row as this unit last knew it; None = inserted here, not committed
+
+
+class MemoryUnitOfWork:
+    accounts: ports.AccountRepository
+    members: ports.MemberRepository
+    sessions: ports.SessionRepository
+    steps: ports.StepRepository
+    items: ports.TaskItemRepository
+    facts: ports.FactRepository
+    fixes: ports.FixRepository
+    handoffs: ports.HandoffRepository
+    writeups: ports.WriteupRepository
+    turns: ports.TurnRepository
+    notifications: ports.NotificationRepository
+    drafts: ports.DraftTemplateRepository
+    writebacks: ports.WritebackRepository
+    psa_connections: ports.PsaConnectionRepository
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._loaded: dict[Key, _Loaded] = {}
+        self._open = False
+        self._poisoned = False
+        self._task: asyncio.Task[Any] | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._open:
+            raise RuntimeError("this unit of work is already open; ask the factory for another")
+        self._open, self._task = True, asyncio.current_task()
+        self._reset()
+        self.accounts, self.members = MemoryAccounts(self), MemoryMembers(self)
+        self.sessions, self.steps = MemorySessions(self), MemorySteps(self)
+        self.items, self.facts, self.fixes = MemoryItems(self), MemoryFacts(self), MemoryFixes(self)
+        self.handoffs, self.writeups = MemoryHandoffs(self), MemoryWriteups(self)
+        self.turns, self.notifications = MemoryTurns(self), MemoryNotifications(self)
+        self.drafts = MemoryDrafts(self)
+        self.writebacks, self.psa_connections = MemoryWritebacks(self), MemoryPsaConnections(self)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._reset()
+        self._open = False
+
+    async def rollback(self) -> None:
+        self._require_open()
+        self._reset()
+
+    async def commit(self) -> None:
+        self.usable()
+        changed = {key: d for key, loaded in self._loaded.items() if (d := self._dirty(key, loaded))}
+        for key in changed:
+            await self._lock(key)
+        try:
+            final: dict[Key, Row] = {}
+            for key, loaded in self._loaded.items():
+                if loaded.base is None:
+                    final[key] = normalize(key[0], values_of(loaded.entity))
+                elif key in changed:
+                    final[key] = normalize(key[0], {**self._store.rows[key[0]][key[1]], **changed[key]})
+            for key, row in final.items():
+                self._check_constraints(key[0], key[1], row)
+        except Exception:
+            self._poisoned = True
+            raise
+        for (cls, entity_id), row in final.items():
+            self._store.rows[cls][entity_id] = clone(cls, row)
+            self._loaded[(cls, entity_id)].base = clone(cls, row)
+        self._store.release(self)
+
+    # -- used by the repositories -------------------------------------------------------------
+
+    def usable(self) -> None:
+        self._require_open()
+        if self._poisoned:
+            raise RuntimeError("an earlier write failed: leave the unit of work (roll back) first")
+
+    def add(self, entity: Any) -> Any:
+        """Insert (id assigned now). As with SQLAlchemy's `session.add`, adding an entity this
+        unit already holds is a no-op, and an entity kept from an earlier unit is re-attached."""
+        self.usable()
+        cls = type(entity)
+        held = self._loaded.get((cls, entity.id)) if entity.id is not None else None
+        if held is not None:
+            if held.entity is not entity:
+                raise RuntimeError(f"another {cls.__name__} object with id {entity.id} is held here")
+            return entity
+        if entity.id is not None and entity.id in self._store.rows[cls]:
+            self._loaded[(cls, entity.id)] = _Loaded(entity, clone(cls, self._store.rows[cls][entity.id]))
+            return entity
+        entity_id = entity.id if entity.id is not None else self._store.new_id(cls)
+        try:
+            self._check_constraints(cls, entity_id, normalize(cls, values_of(entity)))
+        except Exception:
+            self._poisoned = True
+            raise
+        entity.id = entity_id
+        self._loaded[(cls, entity_id)] = _Loaded(entity, None)
+        return entity
+
+    def row(self, cls: type[Any], entity_id: int) -> Row | None:
+        """The row as a query in this unit sees it: committed state plus own changes. Read only."""
+        loaded = self._loaded.get((cls, entity_id))
+        if loaded is not None and loaded.base is None:
+            return values_of(loaded.entity)
+        committed = self._store.rows[cls].get(entity_id)
+        if committed is None or loaded is None:
+            return committed
+        return {**committed, **self._dirty((cls, entity_id), loaded)}
+
+    def ids(self, cls: type[Any]) -> Iterable[int]:
+        own_new = [k[1] for k, v in self._loaded.items() if k[0] is cls and v.base is None]
+        return [*self._store.rows[cls], *own_new]
+
+    def entity(self, cls: type[Any], entity_id: int) -> Any:
+        """This unit's copy of the row (one object per row, like an identity map)."""
+        key = (cls, entity_id)
+        if key not in self._loaded:
+            committed = self._store.rows[cls][entity_id]
+            self._loaded[key] = _Loaded(cls(**clone(cls, committed)), clone(cls, committed))
+        return self._loaded[key].entity
+
+    def select(
+        self,
+        cls: type[Any],
+        where: Callable[[Row], bool],
+        order: Callable[[Row], Any],
+        *,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Any]:
+        self.usable()
+        hits = [(i, r) for i in self.ids(cls) if (r := self.row(cls, i)) is not None and where(r)]
+        hits.sort(key=lambda hit: order(hit[1]), reverse=descending)
+        if limit is not None:
+            hits = hits[: max(limit, 0)]
+        return [self.entity(cls, i) for i, _ in hits]
+
+    def locked_by_other(self, cls: type[Any], entity_id: int) -> bool:
+        return self._store.locks.get((cls, entity_id)) not in (None, self)
+
+    async def conditional_update(
+        self,
+        cls: type[Any],
+        entity_id: int,
+        where: Callable[[Row], bool],
+        changes: Callable[[Row], Row],
+        refresh: Sequence[str],
+    ) -> Row | None:
+        """`UPDATE ... WHERE <where>` on one row: waits while another unit holds the row, then
+        re-checks (as PostgreSQL does). Returns the changes, or None when no row matched.
+        Either way a copy this unit already holds shows the current values of `refresh`."""
+        self.usable()
+        key = (cls, entity_id)
+        while True:
+            row = self.row(cls, entity_id)
+            if row is None:
+                return None
+            if not where(row):
+                self._sync(key, row, {}, refresh)
+                return None
+            own_insert = key in self._loaded and self._loaded[key].base is None
+            if own_insert or not self.locked_by_other(cls, entity_id):
+                break
+            await self._wait_unlocked(key)
+        if not own_insert:
+            self._store.locks[key] = self
+        new = changes(row)
+        self.entity(cls, entity_id)
+        self._sync(key, row, new, refresh)
+        return new
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("use the unit of work inside `async with`")
+
+    def _reset(self) -> None:
+        self._loaded.clear()
+        self._poisoned = False
+        self._store.release(self)
+
+    def _dirty(self, key: Key, loaded: _Loaded) -> Row:
+        if loaded.base is None:
+            return {}
+        base = loaded.base
+        return {
+            k: v for k, v in values_of(loaded.entity).items() if not same(key[0], k, v, base[k])
+        }
+
+    def _sync(self, key: Key, row: Row, new: Row, names: Iterable[str]) -> None:
+        loaded = self._loaded.get(key)
+        if loaded is None:
+            return
+        committed = self._store.rows[key[0]].get(key[1])
+        for name in {*names, *new}:
+            if loaded.base is not None and committed is not None:
+                loaded.base[name] = committed[name]
+            setattr(loaded.entity, name, new.get(name, row[name]))
+
+    async def _wait_unlocked(self, key: Key) -> None:
+        while (holder := self._store.locks.get(key)) not in (None, self):
+            if holder is not None and holder._task is asyncio.current_task():
+                raise RuntimeError("nested units of work in one task would deadlock on this row")
+            try:
+                await self._store.wait_release()
+            except TimeoutError:
+                raise RuntimeError(f"{key[0].__name__} {key[1]} stayed locked too long") from None
+
+    async def _lock(self, key: Key) -> None:
+        await self._wait_unlocked(key)
+        self._store.locks[key] = self
+
+    def _check_constraints(self, cls: type[Any], entity_id: int, row: Row) -> None:
+        for name, target in FOREIGN_KEYS[cls].items():
+            if row[name] is not None and self.row(target, row[name]) is None:
+                raise constraint_conflict(cls, f"{name}={row[name]} has no {target.__name__}")
+        for names in UNIQUE_KEYS.get(cls, ()):
+            wanted = tuple(row[n] for n in names)
+            for other_id in self.ids(cls):
+                other = self.row(cls, other_id)
+                if other_id != entity_id and other and tuple(other[n] for n in names) == wanted:
+                    raise constraint_conflict(cls, f"duplicate {', '.join(names)}")
+
+
+class MemoryUnitOfWorkFactory:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store)
+
+
+def memory_uow_factory(store: MemoryStore | None = None) -> MemoryUnitOfWorkFactory:
+    """A UnitOfWorkFactory over `store` (a fresh one when omitted; reach it as `.store`)."""
+    return MemoryUnitOfWorkFactory(store if store is not None else MemoryStore())

@@ -1,0 +1,181 @@
+"""Migrations, engines and health probes on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+
+from core.models import Account, Member, PsaConnection, Role
+from storage import db
+from storage.mapping import start_mappers
+from storage.tables import metadata
+from storage.uow import SqlUnitOfWorkFactory
+
+NEW_IN_0002 = {"writebacks", "psa_connections"}
+
+
+def _schema_diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_upgrade_from_empty_twice_matches_tables_py(
+    sql_backend: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migrations build exactly storage/tables.py; a second run is a no-op; no alembic.ini is
+    needed in the working directory."""
+    _, url = sql_backend
+    monkeypatch.chdir(tmp_path)
+    engine = db.make_engine(url)
+    try:
+        assert await db.ping(engine)
+        assert not await db.is_current(engine)
+        await db.upgrade(url)
+        assert await db.is_current(engine)
+        await db.upgrade(engine)
+        assert await db.is_current(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            tables = await connection.run_sync(_table_names)
+            versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
+        assert tables == {t.name for t in metadata.sorted_tables} | {"alembic_version"}
+        assert [v[0] for v in versions] == ["0002"]
+    finally:
+        await engine.dispose()
+
+
+def _migrate_to(connection: Connection, direction: str, revision: str) -> None:
+    config = db.alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, direction)(config, revision)
+
+
+async def test_0002_upgrades_a_populated_0001_database_and_downgrades_back(
+    own_sql_backend: tuple[str, str],
+) -> None:
+    """A deployment at 0001 with data gains the outbox tables and keeps its rows; downgrading
+    0002 removes exactly those tables, and upgrading again works."""
+    _, url = own_sql_backend
+    engine = db.make_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to, "upgrade", "0001")
+            assert not NEW_IN_0002 & await connection.run_sync(_table_names)
+        async with factory() as uow:
+            account = await uow.accounts.add(Account(name="Acme IT", created_at=when))
+            member = await uow.members.add(Member(account_id=account.id or 0, name="Dana",
+                                                  role=Role.ADMIN, created_at=when))  # fmt: skip
+            await uow.commit()
+        assert not await db.is_current(engine)
+        await db.upgrade(engine)
+        assert await db.is_current(engine)
+        async with factory() as uow:
+            assert await uow.accounts.get_by_name(name="Acme IT") is not None
+            await uow.psa_connections.put(PsaConnection(
+                account_id=account.id or 0, site="na.myconnectwise.net", company_id="acme",
+                public_key="pub", client_id="cid", private_key_encrypted="enc", updated_at=when,
+                updated_by=member.id or 0))  # fmt: skip
+            await uow.commit()
+        async with engine.begin() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            await connection.run_sync(_migrate_to, "downgrade", "0001")
+            tables = await connection.run_sync(_table_names)
+            version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+            names = (await connection.execute(text("SELECT name FROM accounts"))).scalars().all()
+        assert not NEW_IN_0002 & tables and "accounts" in tables
+        assert (version, names) == ("0001", ["Acme IT"])
+        await db.upgrade(engine)
+        assert await db.is_current(engine)
+        async with factory() as uow:
+            assert await uow.psa_connections.get(account_id=account.id or 0) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_health_probes_report_an_unreachable_database_as_down() -> None:
+    engine = db.make_engine("postgresql://postgres@127.0.0.1:1/nowhere")
+    try:
+        assert not await db.ping(engine, timeout=2)
+        assert not await db.is_current(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_engine_creates_its_directory_and_sets_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "rflow.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        async with engine.connect() as connection:
+            journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
+            foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one()
+            busy = (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one()
+        assert (journal, foreign_keys, busy) == ("wal", 1, db.SQLITE_BUSY_TIMEOUT_MS)
+        assert path.exists()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "mysql://u@h/d"])
+def test_make_engine_refuses_what_it_cannot_serve(url: str) -> None:
+    with pytest.raises(ValueError):
+        db.make_engine(url)
+
+
+async def test_sqlite_stores_utc_text_and_returns_aware_utc(tmp_path: Path) -> None:
+    """SQLite drops zones: we store UTC and hand back aware UTC (timezone round trip)."""
+    url = f"sqlite:///{tmp_path / 'tz.db'}"
+    await db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        factory = SqlUnitOfWorkFactory(engine)
+        new_york = timezone(timedelta(hours=-5))
+        async with factory() as uow:
+            account = await uow.accounts.add(
+                Account(name="tz", created_at=datetime(2026, 1, 1, 7, 30, tzinfo=new_york))
+            )
+            await uow.commit()
+        async with engine.connect() as connection:
+            raw = (await connection.execute(text("SELECT created_at FROM accounts"))).scalar_one()
+        assert raw.startswith("2026-01-01 12:30:00")
+        async with factory() as uow:
+            again = await uow.accounts.get(account_id=account.id or 0)
+        assert again is not None and again.created_at == datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
+        assert again.created_at.utcoffset() == timedelta(0)
+    finally:
+        await engine.dispose()
+
+
+def test_start_mappers_is_idempotent() -> None:
+    start_mappers()
+    start_mappers()
+    assert inspect(Account).local_table.name == "accounts"
+
+
+def test_alembic_command_line_uses_the_packaged_ini(tmp_path: Path) -> None:
+    """`alembic -c storage/alembic.ini -x url=... upgrade head` from an unrelated directory."""
+    ini = Path(db.__file__).with_name("alembic.ini")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RF_DATABASE_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"url=sqlite:///{tmp_path / 'cli.db'}",
+         "upgrade", "head"],  # fmt: skip
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
