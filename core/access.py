@@ -53,9 +53,10 @@ async def require_can_change(uow: UnitOfWork, member: Member, session: Session) 
         raise Conflict(f"Session #{session.id} is resolved; it can no longer change.")
     if session.status == SessionStatus.ESCALATED:
         raise Conflict(f"Session #{session.id} is escalated and awaiting pickup; pick it up to continue.")
+    if member.id == session.handler_id or member.role in MANAGERS:
+        return  # the handler and admins may always change it; no need to look at the handoff
     handoff = await uow.handoffs.latest_for_session(
         account_id=session.account_id, session_id=session.id or 0, intent=HandoffIntent.ESCALATE
     )
-    picked_up = handoff is not None and handoff.claimed_by is not None
-    if picked_up and member.id != session.handler_id and member.role not in MANAGERS:
+    if handoff is not None and handoff.claimed_by is not None:
         raise Forbidden("After pickup only the session's handler or an admin can change it.")

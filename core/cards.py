@@ -131,12 +131,15 @@ def _fix_section(view: SessionView, closed: bool) -> CardSection:
         lines.append(CardLine(text=f"Why it failed: {fix.failure_reason}"))
     if fix.script:
         lines.append(CardLine(text=f"Script ({fix.script_language or 'script'}) drafted, {len(fix.script_params)} parameter(s)."))
-    actions: tuple[CardAction, ...] = ()
+    actions: list[CardAction] = []
     if not closed and fix.status not in TERMINAL_FIX_STATUSES:
-        ref = {"session_id": sid, "ref": fix.id}
-        actions = ((CardAction(id=ActionId.APPLY_FIX, label="Apply", style="primary", **ref),) if not fix.applied_at else ()) + (
-            CardAction(id=ActionId.FIX_WORKED, label="Worked", **ref),
-            CardAction(id=ActionId.FIX_FAILED, label="Didn't work", style="danger", **ref),
-            CardAction(id=ActionId.FIX_PARTIAL, label="Partly", **ref),
-        ) + ((CardAction(id=ActionId.FIX_DISMISS, label="Dismiss", **ref),) if fix.status == FixStatus.PROPOSED else ())
-    return CardSection(heading="Suggested fix", lines=tuple(lines), actions=actions)
+        if not fix.applied_at:
+            actions.append(CardAction(id=ActionId.APPLY_FIX, label="Apply", style="primary", session_id=sid, ref=fix.id))
+        actions += [
+            CardAction(id=ActionId.FIX_WORKED, label="Worked", session_id=sid, ref=fix.id),
+            CardAction(id=ActionId.FIX_FAILED, label="Didn't work", style="danger", session_id=sid, ref=fix.id),
+            CardAction(id=ActionId.FIX_PARTIAL, label="Partly", session_id=sid, ref=fix.id),
+        ]
+        if fix.status == FixStatus.PROPOSED:
+            actions.append(CardAction(id=ActionId.FIX_DISMISS, label="Dismiss", session_id=sid, ref=fix.id))
+    return CardSection(heading="Suggested fix", lines=tuple(lines), actions=tuple(actions))

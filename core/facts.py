@@ -102,8 +102,8 @@ class FactService:
             HistoryEntry(role="engineer" if s.kind == StepKind.ENGINEER_MESSAGE else "assistant", author="", text=s.text)
             for s in steps if s.kind != StepKind.ACTION
         )
-        kind = "question" if item.kind == ItemKind.QUESTION else "check"
-        request = FactSynthesisRequest(item_kind=kind, item_text=item.text, recent_history=history)
+        request = FactSynthesisRequest(item_kind="question" if item.kind == ItemKind.QUESTION else "check",
+                                       item_text=item.text, recent_history=history)
         try:
             fact = await self.deps.assistant.synthesize_fact(request)
         except AssistantUnavailable as exc:
@@ -154,6 +154,8 @@ async def apply_assistant_facts(
     uow: UnitOfWork, *, session: Session, promotions: tuple[FactPromotion, ...], engineer_texts: list[str], now: datetime
 ) -> list[Fact]:
     created: list[Fact] = []
+    if not promotions:
+        return created
     existing = {normalize(f.text) for f in await uow.facts.list(account_id=session.account_id, session_id=session.id or 0)}
     for promotion in promotions:
         if not _confirmed_by_engineer(promotion.evidence, engineer_texts):

@@ -130,16 +130,16 @@ class HandoffService:
                 raise Conflict("You escalated this session; a colleague has to pick it up.")
             won = handoff.claimed_by is None and await uow.handoffs.claim(
                 account_id=actor.account_id, handoff_id=handoff.id or 0, member_id=member.id or 0, now=self.deps.clock.now())
-            if won:
-                await change_status(uow, self.deps, session, SessionEvent.PICKUP, handler_id=member.id)
-                session.handler_id = member.id or 0
-                facts = tuple(f.text for f in await uow.facts.list(account_id=actor.account_id, session_id=session_id))
-                tried = tuple(tried_line(f) for f in await uow.fixes.list(account_id=actor.account_id, session_id=session_id)
-                              if f.applied_at or f.superseded_at)
-                escalator = await uow.members.get(account_id=actor.account_id, member_id=handoff.created_by)
-                await uow.commit()
-        if not won:
-            raise await self._already_claimed(actor, handoff.id or 0)
+            if not won:  # a losing claim leaves the winner on the handoff
+                winner = await uow.members.get(account_id=actor.account_id, member_id=handoff.claimed_by or 0)
+                raise Conflict(f"Already picked up by {winner.name if winner else 'someone else'}.")
+            await change_status(uow, self.deps, session, SessionEvent.PICKUP, handler_id=member.id)
+            session.handler_id = member.id or 0
+            facts = tuple(f.text for f in await uow.facts.list(account_id=actor.account_id, session_id=session_id))
+            tried = tuple(tried_line(f) for f in await uow.fixes.list(account_id=actor.account_id, session_id=session_id)
+                          if f.applied_at or f.superseded_at)
+            escalator = await uow.members.get(account_id=actor.account_id, member_id=handoff.created_by)
+            await uow.commit()
         handoff.claimed_by = member.id
         pickup = Pickup(session=session, handoff=handoff, escalated_by=escalator,
                         package=handoff.package_markdown or "", facts=facts, tried=tried)
@@ -149,12 +149,6 @@ class HandoffService:
             escalated_by=escalator.name if escalator else "someone", package=pickup.package, facts=facts,
             tried=tried, thread_ref=session.thread_ref, surface=session.surface)])
         return pickup
-
-    async def _already_claimed(self, actor: Actor, handoff_id: int) -> Conflict:
-        async with self.deps.uow_factory() as uow:
-            handoff = await uow.handoffs.get(account_id=actor.account_id, handoff_id=handoff_id)
-            winner = await uow.members.get(account_id=actor.account_id, member_id=handoff.claimed_by or 0) if handoff else None
-        return Conflict(f"Already picked up by {winner.name if winner else 'someone else'}.")
 
     async def queue(self, *, actor: Actor) -> list[QueueEntry]:
         """Escalations awaiting pickup; any member may read them (R24)."""

@@ -28,8 +28,11 @@ async def merge_proposals(
     """Add proposed items whose text is new; re-proposed text keeps its existing item and id (R3).
     Returns the items created."""
     assert session.id is not None
+    if not questions and not checks:
+        return []
     existing = await uow.items.list(account_id=session.account_id, session_id=session.id)
     known = {(item.kind, normalize(item.text)) for item in existing}
+    next_seq = {kind: 1 + max((i.seq for i in existing if i.kind == kind), default=0) for kind in ItemKind}
     created: list[TaskItem] = []
     for kind, texts in ((ItemKind.QUESTION, questions), (ItemKind.CHECK, checks)):
         for raw in texts:
@@ -38,7 +41,7 @@ async def merge_proposals(
             if not key[1] or key in known:
                 continue
             known.add(key)
-            seq = await uow.items.next_seq(account_id=session.account_id, session_id=session.id, kind=kind.value)
+            seq, next_seq[kind] = next_seq[kind], next_seq[kind] + 1
             item = TaskItem(
                 account_id=session.account_id, session_id=session.id, kind=kind, seq=seq, text=text, created_at=now
             )

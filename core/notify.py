@@ -41,6 +41,9 @@ async def _notify(notifier: object, event: Event) -> None:
 
 
 async def _record_in_app(deps: Deps, event: Event) -> None:
+    """In-app notifications: for every eligible member on an escalation, for the escalator on pickup."""
+    if not isinstance(event, (EscalationCreated, EscalationClaimed)):
+        return
     now = deps.clock.now()
     async with deps.uow_factory() as uow:
         if isinstance(event, EscalationCreated):

@@ -73,6 +73,11 @@ class SessionRepository(Protocol):
         ...
 
     async def find_by_thread(self, *, account_id: int, thread_ref: str) -> Session | None: ...
+    async def version_for_member(self, *, account_id: int, session_id: int, member_id: int) -> int | None:
+        """The session's state_version when the session is in the account and the member is an
+        active member of it; None otherwise. One read: the cached-preview fast path (R2)."""
+        ...
+
     async def bump_state_version(self, *, account_id: int, session_id: int) -> int:
         """Atomically `state_version = state_version + 1`; returns the new value (R1)."""
         ...
@@ -103,6 +108,10 @@ class StepRepository(Protocol):
         self, *, account_id: int, session_id: int, after: datetime
     ) -> Step | None:
         """The earliest step with created_at strictly after `after` (R26)."""
+        ...
+
+    async def count(self, *, account_id: int, session_id: int, up_to_id: int | None = None) -> int:
+        """How many steps the session has (with `up_to_id`, those with id <= it)."""
         ...
 
 

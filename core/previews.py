@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from core.access import Actor, load_member, load_session
@@ -71,9 +71,9 @@ def tried_line(fix: Fix) -> str:
 
 async def build_bundle(uow: UnitOfWork, *, session: Session, kind: Kind) -> NoteBundle:
     """R13: summary, facts, the active fix with its status and times, what was tried."""
-    scope = {"account_id": session.account_id, "session_id": session.id or 0}
-    facts = tuple(f.text for f in await uow.facts.list(**scope))
-    fixes = await uow.fixes.list(**scope)
+    account_id, session_id = session.account_id, session.id or 0
+    facts = tuple(f.text for f in await uow.facts.list(account_id=account_id, session_id=session_id))
+    fixes = await uow.fixes.list(account_id=account_id, session_id=session_id)
     active = next((f for f in fixes if f.superseded_at is None), None)
     tried = tuple(tried_line(f) for f in fixes if f.applied_at or f.status != FixStatus.PROPOSED)
     return NoteBundle(
@@ -95,13 +95,16 @@ class PreviewService:
         self.cache = PreviewCache(deps.preview_cache_size)
 
     async def preview(self, *, actor: Actor, session_id: int, kind: Kind) -> Preview:
+        """R2: at an unchanged state_version the cached text comes back (one read, no LLM call)."""
         async with self.deps.uow_factory() as uow:
-            await load_member(uow, actor)
+            version = await uow.sessions.version_for_member(account_id=actor.account_id, session_id=session_id,
+                                                            member_id=actor.member_id)
+            cached = self.cache.get((actor.account_id, kind, session_id, version)) if version is not None else None
+            if cached is not None:
+                return replace(cached, cached=True)
+            await load_member(uow, actor)  # the slow path says precisely what is wrong
             session = await load_session(uow, actor, session_id)
             key = (actor.account_id, kind, session_id, session.state_version)
-            cached = self.cache.get(key)
-            if cached is not None:
-                return Preview(**{**cached.__dict__, "cached": True})
             bundle = await build_bundle(uow, session=session, kind=kind)
         preview = await self._compose(bundle, session_id=session_id, version=key[3])
         self.cache.put(key, preview)

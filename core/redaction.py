@@ -32,7 +32,9 @@ class RedactionResult:
 _MARK = r"\[REDACTED:[a-z_]+\]"
 # An unquoted value runs to a delimiter (`&` only before another `name=`); trailing sentence
 # punctuation is given back afterwards by `_value_span` (a lookahead here would be quadratic).
-_UNQUOTED_VALUE = rf"(?!{_MARK})(?:[^\s'\"`;,&<]|&(?!\w+=))+"
+# A value that starts with a marker must still match, and is skipped by `_value_span`: if the
+# regex refused it, backtracking could find a different split on the second pass.
+_UNQUOTED_VALUE = r"(?:[^\s'\"`;,&<]|&(?!\w+=))+"
 _TRAILING_PUNCTUATION = ".)]}"
 _QUOTED_VALUE = (
     rf"\"(?P<dq>(?!{_MARK}\")[^\"\n]+)\""
@@ -52,7 +54,10 @@ def _value_span(match: re.Match[str]) -> tuple[int, int] | None:
         if match.group(group) is not None:
             start, end = match.span(group)
             if group == "uq":
-                end = start + len(match.group(group).rstrip(_TRAILING_PUNCTUATION))
+                value = match.group(group)
+                if MARKER_RE.match(value):
+                    return None  # already redacted; matched (not skipped by the regex) on purpose
+                end = start + len(value.rstrip(_TRAILING_PUNCTUATION))
             return (start, end) if end > start else None
     return None
 
@@ -81,11 +86,12 @@ _STRUCTURAL_SEP = r"[\"']?[ \t]*(?::=|=>|[:=])[ \t]*(?:\r?\n[ \t]*)?"
 _NATURAL_SEP = (
     r"\s+(?:(?:(?:is|was|has\s+been)\s+)?(?:set|changed|reset)\s+to|is|was)(?:\s*:)?[ \t]+"
 )
-_QUALIFIER = r"(?:\s+(?:for|of)\s+(?:the\s+)?[\w.@\\-]+(?:\s+(?:account|user|box|mailbox))?)?"
+_QUALIFIER = r"(?:\s+(?:for|of|to)\s+(?:the\s+)?[\w.@\\-]+(?:\s+(?:account|user|box|mailbox))?)?"
 
 _CUE_RE = re.compile(
     rf"(?<![A-Za-z0-9])(?P<cue>{_ALL_CUES})(?![A-Za-z0-9])"
-    rf"(?:(?P<structural>(?>{_STRUCTURAL_SEP}))|{_QUALIFIER}(?P<natural>(?>{_NATURAL_SEP}))){_VALUE}",
+    rf"(?:(?P<structural>(?>{_STRUCTURAL_SEP}))|{_QUALIFIER}(?P<natural>(?>{_NATURAL_SEP}))"
+    rf"|(?P<to>(?>\s+to[ \t]+))){_VALUE}",
     re.IGNORECASE,
 )
 
@@ -109,6 +115,14 @@ def _looks_like_token(value: str) -> bool:
     )
 
 
+def _looks_like_password(value: str) -> bool:
+    """After a weak cue ("password to …") only something with a digit, a symbol or inner capitals
+    counts, so "the password to log in" is left alone."""
+    return len(value) >= 6 and (
+        any(not ch.isalpha() for ch in value) or any(ch.isupper() for ch in value[1:])
+    )
+
+
 def _cue_kind(cue: str) -> str:
     for kind, pattern in _CUE_KIND.items():
         if pattern.fullmatch(cue):
@@ -121,6 +135,8 @@ def _cue_value_is_secret(match: re.Match[str], kind: str, value: str) -> bool:
     skip ordinary words so "the password is wrong" stays readable."""
     if kind == "pin":
         return re.fullmatch(r"\d{3,12}", value) is not None
+    if match.group("to") is not None:  # "reset the password to Welcome1"
+        return match.group("uq") is None or (kind == "password" and _looks_like_password(value))
     if match.group("natural") is None:
         return True
     if match.group("cue").lower() == "pw":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from dataclasses import dataclass, replace
 
@@ -171,7 +172,8 @@ class SessionService:
                 account_id=actor.account_id, statuses=statuses, handler_id=member.id if mine else None
             )
 
-    async def history(self, *, actor: Actor, session_id: int, limit: int | None = None) -> list[Step]:
+    # `builtins.list`: inside this class body the name `list` is the method above.
+    async def history(self, *, actor: Actor, session_id: int, limit: int | None = None) -> builtins.list[Step]:
         async with self.deps.uow_factory() as uow:
             await load_member(uow, actor)
             await load_session(uow, actor, session_id)
@@ -180,14 +182,16 @@ class SessionService:
 
 async def read_view(uow: UnitOfWork, actor: Actor, session_id: int) -> SessionView:
     session = await load_session(uow, actor, session_id)
-    scope = {"account_id": actor.account_id, "session_id": session_id}
-    escalation = await uow.handoffs.latest_for_session(**scope, intent=HandoffIntent.ESCALATE)
+    account_id = actor.account_id
+    escalation = await uow.handoffs.latest_for_session(
+        account_id=account_id, session_id=session_id, intent=HandoffIntent.ESCALATE
+    )
     return SessionView(
         session=session,
-        handler=await uow.members.get(account_id=actor.account_id, member_id=session.handler_id),
-        facts=await uow.facts.list(**scope),
-        items=await uow.items.list(**scope),
-        active_fix=await uow.fixes.active(**scope),
+        handler=await uow.members.get(account_id=account_id, member_id=session.handler_id),
+        facts=await uow.facts.list(account_id=account_id, session_id=session_id),
+        items=await uow.items.list(account_id=account_id, session_id=session_id),
+        active_fix=await uow.fixes.active(account_id=account_id, session_id=session_id),
         escalation=escalation,
     )
 

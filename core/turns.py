@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Literal
 
 from core.assistant.types import (
     AssistantContext,
@@ -30,7 +31,19 @@ from core.fixes import store_outcome_proposal, suggest_from_assistant
 from core.lane import merge_proposals
 from core.log_context import bind
 from core.notify import dispatch
-from core.models import Fact, Fix, PendingTurn, SessionStatus, Step, StepKind, TaskItem, TurnStatus
+from core.models import (
+    Fact,
+    Fix,
+    ItemKind,
+    ItemStatus,
+    PendingTurn,
+    Session,
+    SessionStatus,
+    Step,
+    StepKind,
+    TaskItem,
+    TurnStatus,
+)
 from core.ports import UnitOfWork
 from core.worker import run_forever
 from core.previews import fix_entry
@@ -52,40 +65,61 @@ class TurnResult:
     duplicate: bool = False
 
 
+def _blank_result(turn: PendingTurn) -> TurnResult:
+    """The turn's ids and nothing else yet; each outcome fills in its part with `replace`."""
+    return TurnResult(turn_id=turn.id or 0, session_id=turn.session_id, account_id=turn.account_id)
+
+
 HISTORY_CHUNK = 20
 
 
-def stable_window(steps: list[Step], window: int) -> list[Step]:
-    """The last `window`-or-so steps, starting on a multiple of HISTORY_CHUNK, so the history's
-    start stays the same for many turns and its prompt-cache prefix keeps hitting (R32)."""
-    excess = max(0, len(steps) - window)
-    start = -(-excess // HISTORY_CHUNK) * HISTORY_CHUNK
-    return steps[start:]
+def window_start(total: int, window: int) -> int:
+    """Where the history the assistant sees begins: the last `window`-or-so steps, starting on a
+    multiple of HISTORY_CHUNK, so the start stays put for many turns and the prompt-cache prefix
+    keeps hitting (R32)."""
+    return -(-max(0, total - window) // HISTORY_CHUNK) * HISTORY_CHUNK
 
 
-async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> tuple[AssistantContext, list[str]]:
+async def history_window(uow: UnitOfWork, turn: PendingTurn, window: int) -> list[Step]:
+    """The windowed history up to the turn's message. One read in the common case; only a long
+    session also needs its step count to place the chunk-aligned start."""
+    fetch = window + HISTORY_CHUNK
+    newest = await uow.steps.list(account_id=turn.account_id, session_id=turn.session_id, limit=fetch)
+    steps = [s for s in newest if (s.id or 0) <= turn.step_id]
+    total = len(steps)
+    if len(newest) == fetch:  # maybe more before these: ask how many there are
+        total = await uow.steps.count(account_id=turn.account_id, session_id=turn.session_id, up_to_id=turn.step_id)
+    keep = total - window_start(total, window)
+    return steps[-keep:] if keep else []
+
+
+async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> tuple[AssistantContext, list[str], Session]:
     """The session as the assistant sees it, up to and including the turn's own message."""
-    scope = {"account_id": turn.account_id, "session_id": turn.session_id}
-    session = await uow.sessions.get(account_id=turn.account_id, session_id=turn.session_id)
+    account_id, session_id = turn.account_id, turn.session_id
+    session = await uow.sessions.get(account_id=account_id, session_id=session_id)
     assert session is not None
-    steps = stable_window([s for s in await uow.steps.list(**scope) if (s.id or 0) <= turn.step_id], deps.history_window)
-    names = {m.id: m.name for m in await uow.members.list(account_id=turn.account_id, active_only=False)}
-    roles = {StepKind.ENGINEER_MESSAGE: "engineer", StepKind.ASSISTANT_REPLY: "assistant", StepKind.ACTION: "action"}
+    steps = await history_window(uow, turn, deps.history_window)
+    names = {m.id: m.name for m in await uow.members.list(account_id=account_id, active_only=False)}
+    roles: dict[StepKind, Literal["engineer", "assistant", "action"]] = {
+        StepKind.ENGINEER_MESSAGE: "engineer", StepKind.ASSISTANT_REPLY: "assistant", StepKind.ACTION: "action"}
     history = tuple(
-        HistoryEntry(role=roles[StepKind(s.kind)], author=names.get(s.author_id, "assistant"), text=s.text)  # type: ignore[arg-type]
+        HistoryEntry(role=roles[StepKind(s.kind)], author=names.get(s.author_id, "assistant"), text=s.text)
         for s in steps
     )
-    active = await uow.fixes.active(**scope)
+    active = await uow.fixes.active(account_id=account_id, session_id=session_id)
+    facts = await uow.facts.list(account_id=account_id, session_id=session_id)
+    items = await uow.items.list(account_id=account_id, session_id=session_id)
     context = AssistantContext(
-        session_id=turn.session_id, session_title=session.title, ticket=session.ticket_ref,
-        facts=tuple(FactEntry(label=f.label, text=f.text, source=str(f.source)) for f in await uow.facts.list(**scope)),
-        lane=tuple(LaneEntry(label=i.label, kind=str(i.kind), text=i.text, status=str(i.status))  # type: ignore[arg-type]
-                   for i in await uow.items.list(**scope)),
+        session_id=session_id, session_title=session.title, ticket=session.ticket_ref,
+        facts=tuple(FactEntry(label=f.label, text=f.text, source=str(f.source)) for f in facts),
+        lane=tuple(LaneEntry(label=i.label, kind="question" if i.kind == ItemKind.QUESTION else "check", text=i.text,
+                             status="promoted" if i.status == ItemStatus.PROMOTED else "open")
+                   for i in items),
         active_fix=fix_entry(active) if active else None,
         history=history,
     )
     engineer_texts = [s.text for s in steps if s.kind == StepKind.ENGINEER_MESSAGE]
-    return context, engineer_texts
+    return context, engineer_texts, session
 
 
 class TurnService:
@@ -99,32 +133,26 @@ class TurnService:
         self._wake.set()
 
     async def run_once(self) -> TurnResult | None:
+        """Claim the oldest open turn and read its context in one transaction, ask the assistant
+        outside any, store the answer in a third; then tell the surfaces."""
         now = self.deps.clock.now()
         async with self.deps.uow_factory() as uow:
             turn = await uow.turns.claim_next(worker_id=self.worker_id, now=now,
                                               lease_until=now + timedelta(seconds=self.deps.turn_lease_seconds))
+            if turn is None:
+                return None
+            context, engineer_texts, session = await build_context(uow, self.deps, turn)
             await uow.commit()
-        if turn is None:
-            return None
         with bind(session_id=turn.session_id, account_id=turn.account_id):
-            result = await self._run(turn)
+            result = await self._run(turn, context, engineer_texts)
             if not result.duplicate:
-                await self._announce(result)
+                await dispatch(self.deps, [TurnAnswered(
+                    account_id=result.account_id, session_id=result.session_id,
+                    reply=result.reply.text if result.reply else None, failure=result.failure,
+                    thread_ref=session.thread_ref, surface=session.surface)])
             return result
 
-    async def _announce(self, result: TurnResult) -> None:
-        """After commit: surfaces post the reply into the thread and refresh the lane."""
-        async with self.deps.uow_factory() as uow:
-            session = await uow.sessions.get(account_id=result.account_id, session_id=result.session_id)
-        if session is not None:
-            await dispatch(self.deps, [TurnAnswered(
-                account_id=result.account_id, session_id=result.session_id,
-                reply=result.reply.text if result.reply else None, failure=result.failure,
-                thread_ref=session.thread_ref, surface=session.surface)])
-
-    async def _run(self, turn: PendingTurn) -> TurnResult:
-        async with self.deps.uow_factory() as uow:
-            context, engineer_texts = await build_context(uow, self.deps, turn)
+    async def _run(self, turn: PendingTurn, context: AssistantContext, engineer_texts: list[str]) -> TurnResult:
         try:
             answer = await self.deps.assistant.respond(context)
         except AssistantUnavailable as exc:
@@ -133,33 +161,33 @@ class TurnService:
         return await self._store(turn, answer, engineer_texts)
 
     async def _fail(self, turn: PendingTurn, reason: str) -> TurnResult:
-        base = {"turn_id": turn.id or 0, "session_id": turn.session_id, "account_id": turn.account_id}
+        base = _blank_result(turn)
         async with self.deps.uow_factory() as uow:
             if not await uow.turns.finish(turn_id=turn.id or 0, worker_id=self.worker_id, status=TurnStatus.FAILED,
                                           now=self.deps.clock.now(), error=reason):
-                return TurnResult(**base, duplicate=True)
+                return replace(base, duplicate=True)
             await uow.steps.add(Step(account_id=turn.account_id, session_id=turn.session_id, kind=StepKind.ACTION,
                                      text=f"The assistant could not answer ({reason}); the message is kept.",
                                      created_at=self.deps.clock.now(), data={"assistant_failure": reason}))
             await uow.commit()
-        return TurnResult(**base, failure=reason)
+        return replace(base, failure=reason)
 
     async def _store(self, turn: PendingTurn, answer: AssistantTurn, engineer_texts: list[str]) -> TurnResult:
-        base = {"turn_id": turn.id or 0, "session_id": turn.session_id, "account_id": turn.account_id}
+        base = _blank_result(turn)
         now = self.deps.clock.now()
         async with self.deps.uow_factory() as uow:
             if not await uow.turns.finish(turn_id=turn.id or 0, worker_id=self.worker_id, status=TurnStatus.DONE, now=now):
                 log.info("turn %s was answered by another worker", turn.id)
-                return TurnResult(**base, duplicate=True)
+                return replace(base, duplicate=True)
             session = await uow.sessions.get(account_id=turn.account_id, session_id=turn.session_id)
             assert session is not None
             reply = await uow.steps.add(Step(account_id=turn.account_id, session_id=turn.session_id,
                                              kind=StepKind.ASSISTANT_REPLY, text=answer.reply, created_at=now,
                                              data={"dropped": list(answer.dropped)} if answer.dropped else {}))
-            result = TurnResult(**base, reply=reply)
+            result = replace(base, reply=reply)
             if session.status in (SessionStatus.ACTIVE, SessionStatus.PARKED):  # closed sessions only hear the reply
-                result = TurnResult(
-                    **base, reply=reply,
+                result = replace(
+                    result,
                     new_items=await merge_proposals(uow, session=session, questions=answer.questions,
                                                     checks=answer.checks, now=now),
                     new_facts=await apply_assistant_facts(uow, session=session, promotions=answer.facts,

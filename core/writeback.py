@@ -164,11 +164,15 @@ class WritebackService:
         return self._result(wb, outcome, message)
 
     async def _hand_back(self, wb: Writeback, reason: str) -> WritebackResult:
+        """Keep the lease, pushed out by a growing backoff: the row is claimable again once it
+        runs out, so an outage is retried without hammering the PSA."""
+        delay = min(300, 5 * 2 ** max(0, wb.attempts - 1))
         async with self.deps.uow_factory() as uow:
-            await uow.writebacks.finish(writeback_id=wb.id or 0, worker_id=self.worker_id,
-                                        status=WritebackStatus.PENDING, now=self.deps.clock.now())
-            await uow.commit()
-        return self._result(wb, None, f"ConnectWise is unreachable ({reason}); retrying.", retrying=True)
+            row = await uow.writebacks.get(account_id=wb.account_id, writeback_id=wb.id or 0)
+            if row is not None and row.lease_owner == self.worker_id:
+                row.lease_until, row.detail = self.deps.clock.now() + timedelta(seconds=delay), reason
+                await uow.commit()
+        return self._result(wb, None, f"ConnectWise is unreachable ({reason}); trying again in {delay} s.", retrying=True)
 
     def _result(self, wb: Writeback, outcome: str | None, message: str, retrying: bool = False) -> WritebackResult:
         return WritebackResult(writeback_id=wb.id or 0, session_id=wb.session_id, account_id=wb.account_id,

@@ -15,9 +15,11 @@ from core.resolution import TIME_PREF, working_minutes
 @command("preview", "/preview resolve|escalate")
 async def _preview(c: Console, rest: str) -> None:
     kind = rest.strip().lower()
-    if kind not in ("resolve", "escalate"):
-        raise InvalidInput(m.USAGE.format(usage="/preview resolve|escalate"))
-    preview = await c.engine.previews.preview(actor=c.actor, session_id=c.session_id(), kind=kind)  # type: ignore[arg-type]
+    match kind:  # `match` narrows the word to the literal kinds the preview takes
+        case "resolve" | "escalate":
+            preview = await c.engine.previews.preview(actor=c.actor, session_id=c.session_id(), kind=kind)
+        case _:
+            raise InvalidInput(m.USAGE.format(usage="/preview resolve|escalate"))
     c.say(*render.preview(preview))
     if kind == "resolve":
         view = await c.engine.sessions.view(actor=c.actor, session_id=c.session_id())

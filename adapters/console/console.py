@@ -14,6 +14,7 @@ from core.cards import lane_card
 from core.engine import Engine
 from core.errors import DomainError, InvalidInput
 from core.fixes import OUTCOME_WORDS
+from core.log_context import bind
 from core.models import FixStatus, Member
 from core.sessions import PostedMessage
 from core.turns import TurnResult
@@ -37,7 +38,9 @@ class Console:
     account_name: str
     current: int | None = None
     out: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     wants_quit: bool = False
+    told_assistant_off: bool = False
 
     def say(self, *lines: str) -> None:
         self.out.extend(lines)
@@ -47,19 +50,24 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return True
-        try:
-            if line.startswith("/"):
-                name, _, rest = line[1:].partition(" ")
-                entry = COMMANDS.get(name.lower())
-                if entry is None:
-                    raise InvalidInput(m.UNKNOWN_COMMAND.format(command="/" + name))
-                await entry[0](self, rest.strip())
-            else:
-                await self.chat(line)
-            return True
-        except DomainError as exc:
-            self.say(m.ERROR.format(message=exc.message))
-            return False
+        with bind(session_id=self.current, account_id=self.actor.account_id):
+            try:
+                if line.startswith("/"):
+                    name, _, rest = line[1:].partition(" ")
+                    entry = COMMANDS.get(name.lower())
+                    if entry is None:
+                        raise InvalidInput(m.UNKNOWN_COMMAND.format(command="/" + name))
+                    await entry[0](self, rest.strip())
+                else:
+                    await self.chat(line)
+                return True
+            except DomainError as exc:
+                self.say(m.ERROR.format(message=exc.message))
+                return False
+            finally:
+                await self.run_writebacks()  # deliveries whose retry time has come
+                self.out.extend(self.notices)  # what the action told others comes after its own words
+                self.notices.clear()
 
     def session_id(self) -> int:
         if self.current is None:
@@ -78,7 +86,8 @@ class Console:
             self.say(m.RESUMED_SESSION)
         if posted.redacted:
             self.say(m.MESSAGE_KEPT.format(n=posted.redacted))
-        if posted.turn_id is None:
+        if posted.turn_id is None and not self.told_assistant_off:
+            self.told_assistant_off = True
             self.say(m.THINKING_SKIPPED)
 
     async def run_turns(self) -> list[TurnResult]:

@@ -40,7 +40,7 @@ ACTING_AS_NEW = "You are now {name} ({role}), a new member of this account."
 ACTING_AS_EXISTING_ROLE = "You are now {name}; they are already a member, with role {role}."
 MESSAGE_KEPT = "(saved; {n} secret(s) redacted before anything else sees it)"
 RESUMED_SESSION = "(the session was parked; it is active again)"
-THINKING_SKIPPED = "(the assistant is off; your message is saved)"
+THINKING_SKIPPED = "(saved — the assistant is off, so no reply will come)"
 
 ASSISTANT_REPLY = "assistant> {text}"
 ASSISTANT_FAILED = "The assistant could not answer ({reason}). Your message is saved; the task lane works by hand."

@@ -24,7 +24,7 @@ class ConsoleNotifier:
 
     def _say(self, line: str) -> None:
         if self.console is not None:
-            self.console.say(line)
+            self.console.notices.append(line)
 
     async def escalation_created(self, event: EscalationCreated) -> None:
         target = f", for {event.target}" if event.target else ""

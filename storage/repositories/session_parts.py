@@ -46,6 +46,14 @@ class SqlStepRepository(SqlRepository):
         result: Step | None = await self._first(stmt)
         return result
 
+    async def count(self, *, account_id: int, session_id: int, up_to_id: int | None = None) -> int:
+        stmt = select(func.count()).select_from(steps).where(
+            steps.c.account_id == account_id, steps.c.session_id == session_id
+        )
+        if up_to_id is not None:
+            stmt = stmt.where(steps.c.id <= up_to_id)
+        return int(await self._scalar(stmt))
+
 
 # Questions before checks, as the task lane shows them (ItemKind declaration order).
 _KIND_ORDER = case(

@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.errors import NotFound
 from core.models import Session, SessionStatus
 from storage.repositories.base import SqlRepository
-from storage.tables import sessions
+from storage.tables import members, sessions
 
 # Columns compare_and_set_status may set besides status/updated_at.
 _FORBIDDEN_CAS_VALUES = frozenset({"id", "account_id", "status", "updated_at", "state_version"})
@@ -52,6 +52,16 @@ class SqlSessionRepository(SqlRepository):
             stmt = stmt.where(sessions.c.handler_id == handler_id)
         stmt = stmt.order_by(sessions.c.updated_at.desc(), sessions.c.id.desc()).limit(limit)
         return await self._all(stmt)
+
+    async def version_for_member(self, *, account_id: int, session_id: int, member_id: int) -> int | None:
+        stmt = (
+            select(sessions.c.state_version)
+            .join(members, members.c.account_id == sessions.c.account_id)
+            .where(sessions.c.id == session_id, sessions.c.account_id == account_id,
+                   members.c.id == member_id, members.c.active.is_(True))
+        )
+        found = (await self._session.execute(stmt)).scalar_one_or_none()
+        return int(found) if found is not None else None
 
     async def find_by_thread(self, *, account_id: int, thread_ref: str) -> Session | None:
         """The newest session bound to the thread."""

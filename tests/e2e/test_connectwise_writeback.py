@@ -115,3 +115,31 @@ async def test_crash_between_post_and_commit_posts_once(psa_rflow: Rflow, cw: Fa
     assert run.code == 0, run.out + run.err
     assert "✓ Posted the resolution note to ConnectWise ticket #1001" in run.out
     assert len(cw.notes_of(1001)) == 1  # found by its marker, not posted again
+
+
+async def test_working_time_is_offered_and_logged_only_when_turned_on(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    run = await psa_rflow.console(f"""
+{CONNECT}
+/new Printer offline in accounting
+/link 1001
+/resolve +time Cleared the spooler
+/prefs cw_time_entries=true
+/preview resolve
+/resolve +time Cleared the spooler
+""")
+    assert "✗ Time entries are off for this account; an admin turns them on with /prefs cw_time_entries=true." in run.out
+    assert "This session has 1 min of working time: /resolve +time [summary] logs it on ticket #1001." in run.out
+    assert "Logged 1 min of working time" in run.out
+    [entry] = cw.time_entries_of(1001)
+    assert entry["chargeToType"] == "ServiceTicket" and entry["chargeToId"] == 1001
+    assert len(cw.notes_of(1001)) == 1
+
+
+async def test_an_outage_is_retried_without_a_second_note(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    setup = await psa_rflow.console(f"{CONNECT}\n/new Printer offline in accounting\n/link 1001\n", "--strict")
+    assert setup.code == 0, setup.out + setup.err
+    cw.fail_after_write(1)  # the note lands, the answer is a 502: ambiguous
+    run = await psa_rflow.console("/open 1\n/resolve Cleared the spooler\n/lane\n", "--strict")
+    assert run.code == 0, run.out + run.err
+    assert "✓ Posted the resolution note to ConnectWise ticket #1001" in run.out
+    assert len(cw.notes_of(1001)) == 1

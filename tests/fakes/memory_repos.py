@@ -122,6 +122,13 @@ class MemorySessions(_Repo):
         result: Session = self._u.add(session)
         return result
 
+    async def version_for_member(self, *, account_id: int, session_id: int, member_id: int) -> int | None:
+        session = self._get(Session, account_id, session_id)
+        member = self._get(Member, account_id, member_id)
+        if session is None or member is None or not member.active:
+            return None
+        return session.state_version
+
     async def get(self, *, account_id: int, session_id: int) -> Session | None:
         result: Session | None = self._get(Session, account_id, session_id)
         return result
@@ -215,6 +222,10 @@ class MemorySteps(_Repo):
         found = self._u.select(Step, lambda r: in_session(r) and r["created_at"] > after, _created)
         result: Step | None = _first(found)
         return result
+
+    async def count(self, *, account_id: int, session_id: int, up_to_id: int | None = None) -> int:
+        in_session = self._in_session(account_id, session_id)
+        return len(self._u.select(Step, lambda r: in_session(r) and (up_to_id is None or r["id"] <= up_to_id), _created))
 
 
 class MemoryItems(_Repo):
