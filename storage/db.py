@@ -50,7 +50,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             max_overflow=10,
             pool_timeout=30,
             pool_recycle=1800,
-            pool_pre_ping=True,
+            pool_pre_ping=False,  # a checkout ping costs a round trip on every action; a disconnect invalidates the whole pool instead
         )
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}")
 

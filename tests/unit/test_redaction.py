@@ -198,7 +198,7 @@ FRAGMENTS = st.sampled_from(
         "<", ">", "[REDACTED:password]", "[REDACTED:jwt]", "hunter2", "1234", "abc", "Bearer ",
         "AKIAIOSFODNN7EXAMPLE", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "https://u:p@h",
         "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----", "AccountKey=", "sk-ant-",
-        "wrong", " to ", "Welcome1", "--password ", "<Password>", "</Password>", "0x80070005", "10.0.0.1", "for bob",
+        "wrong", " to ", "Welcome1", "api key", "Authorization: Basic ", "{", "“", "”", "--password ", "<Password>", "</Password>", "0x80070005", "10.0.0.1", "for bob",
     ]
 )
 MIXED_TEXT = st.lists(st.one_of(FRAGMENTS, st.text(max_size=6)), max_size=25).map("".join)
@@ -229,9 +229,11 @@ PROSE_WORDS = st.sampled_from(
     "C:\\Temp\\log.txt build 16.0.17328 guid 3f2504e0-4f89-11d3-9a0c-0305e82c3301 and of to".split()
 )
 PROSE = st.lists(PROSE_WORDS, max_size=30).map(" ".join)
+# Complexity rules put a digit or symbol in real passwords; a bare English word after "the password
+# is" (wrong, expired, …) is deliberately kept readable, so it is not generated here.
 PASSWORD_VALUES = st.text(
     alphabet="abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!@#$%^*_-+", min_size=8, max_size=24
-)
+).filter(lambda value: not value.isalpha())
 CUED = st.sampled_from(
     ["password: {}", "Password={}", "pwd = {}", "the password is {}", "passwd: '{}'",
      '"password": "{}"', "secret: {}", "pass is {}", "--password {}", "PASSWORD := {}"]
