@@ -65,7 +65,10 @@ def _status(fix: FixEntry | None) -> FixStatus | None:
 
 
 def _problem(bundle: NoteBundle, w: _Writer) -> list[str]:
-    lines = [w.text(bundle.session_title, MAX_SUMMARY_CHARS) or NONE_RECORDED]
+    title = w.text(bundle.session_title, MAX_SUMMARY_CHARS)
+    if title.startswith(("#", "-", "*", ">")):
+        title = "\\" + title  # a bare line: keep a title from reading as a heading or a list
+    lines = [title or NONE_RECORDED]
     if bundle.ticket:
         lines.append(f"Ticket: {w.text(bundle.ticket, 100)}")
     return lines
@@ -166,8 +169,8 @@ def _hypothesis(bundle: NoteBundle, w: _Writer) -> list[str]:
 def _render(sections: dict[str, list[str]], order: tuple[str, ...]) -> str:
     parts: list[str] = []
     for title in order:
-        body = sections.get(title) or [NONE_RECORDED]
-        parts.append(f"## {title}\n" + "\n".join(body).strip("\n"))
+        body = "\n".join(sections.get(title, [])).strip("\n")
+        parts.append(f"## {title}\n" + (body if body.strip() else NONE_RECORDED))
     return "\n\n".join(parts) + "\n\n" + DETERMINISTIC_MARKER
 
 
@@ -228,6 +231,8 @@ def summary_line(markdown_or_title: str) -> str:
             fallback = fallback or line.lstrip("#").strip()
             continue
         line = line.removeprefix("- ").removeprefix("* ").removeprefix("> ").strip()
+        if line[:1] == "\\" and line[1:2] in ("#", "-", "*", ">"):
+            line = line[1:]  # the escape `_problem` adds to a title
         if line:
             return _cut(line)
     return _cut(fallback)

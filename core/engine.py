@@ -19,7 +19,8 @@ from core.writeback import WritebackService
 class Engine:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.sessions = SessionService(deps)
+        self.turns = TurnService(deps)
+        self.sessions = SessionService(deps, on_turn_queued=self.turns.kick)
         self.facts = FactService(deps)
         self.fixes = FixService(deps)
         self.previews = PreviewService(deps)
@@ -27,6 +28,5 @@ class Engine:
         self.handoffs = HandoffService(deps, self.previews)
         self.metric = MetricService(deps)
         self.accounts = AccountService(deps)
-        self.turns = TurnService(deps)
         self.psa = PsaLinkService(deps)
         self.writebacks = WritebackService(deps)

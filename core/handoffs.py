@@ -98,7 +98,7 @@ class HandoffService:
                 account_id=actor.account_id, session_id=session_id, intent=HandoffIntent.ESCALATE, reason=reason,
                 created_by=member.id or 0, created_at=now, target_member_id=target_member.id if target_member else None,
                 package_markdown=package))
-            ticket_id = await linked_ticket_id(session)
+            ticket_id = linked_ticket_id(session)
             outcome = "writeback_pending" if ticket_id else "escalated_local"
             writeup = await uow.writeups.add(Writeup(
                 account_id=actor.account_id, session_id=session_id, kind=WriteupKind.ESCALATE, markdown=package,

@@ -136,7 +136,7 @@ async def open_psa(deps: Deps, connection: PsaConnection | None) -> AsyncIterato
         yield psa
 
 
-async def linked_ticket_id(session: Session) -> int | None:
+def linked_ticket_id(session: Session) -> int | None:
     return int(session.ticket_ref) if session.ticket_ref and session.ticket_ref.isdigit() else None
 
 

@@ -194,9 +194,12 @@ def _cue_replace(m: re.Match[str]) -> tuple[str, str] | None:
     return _splice(m, span, kind)
 
 
+_VARIABLE_RE = re.compile(r"\$(?:[A-Za-z_][\w:.]*|\{[^}]*\}?)|\(.*")
+
+
 def _flag_replace(m: re.Match[str]) -> tuple[str, str] | None:
     span = _value_span(m)
-    if span is None or m.string[span[0]] in "$(":
+    if span is None or _VARIABLE_RE.fullmatch(m.string[span[0] : span[1]]):
         return None  # a variable or sub-expression, not a literal secret
     return _splice(m, span, "password")
 

@@ -90,7 +90,7 @@ class ResolutionService:
             now = self.deps.clock.now()
             await change_status(uow, self.deps, session, SessionEvent.RESOLVE, resolved_at=now, resolved_by=member.id)
             session.resolved_at, session.resolved_by = now, member.id
-            ticket_id = await linked_ticket_id(session)
+            ticket_id = linked_ticket_id(session)
             minutes = await self._time_to_log(uow, session, now) if log_time and ticket_id else None
             outcome = PENDING_WRITEBACK if ticket_id else "resolved_local"
             writeup = await uow.writeups.add(Writeup(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from core.access import Actor, load_member, load_session, require_can_change, require_worker
@@ -84,8 +85,9 @@ async def bump(uow: UnitOfWork, session: Session) -> int:
 
 
 class SessionService:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, on_turn_queued: Callable[[], None] = lambda: None) -> None:
         self.deps = deps
+        self.on_turn_queued = on_turn_queued  # wakes the server's turn worker at once
 
     async def start(
         self, *, actor: Actor, problem: str, surface: str = "console", thread_ref: str | None = None
@@ -106,6 +108,7 @@ class SessionService:
             )
             posted = await self._add_message(uow, session, member, problem, resumed=False)
             await uow.commit()
+        self.on_turn_queued()
         log.info("session started", extra={"session_id": session.id})
         # A ticket mentioned in the first message is offered as a link, never linked silently.
         return replace(posted, ticket_suggestion=parse_ticket_ref(problem))
@@ -123,6 +126,7 @@ class SessionService:
                 await change_status(uow, self.deps, session, SessionEvent.RESUME)
             posted = await self._add_message(uow, session, member, text, resumed=resumed)
             await uow.commit()
+        self.on_turn_queued()
         return posted
 
     async def _add_message(self, uow: UnitOfWork, session: Session, member: Member, text: str, *, resumed: bool) -> PostedMessage:

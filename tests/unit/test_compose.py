@@ -163,6 +163,8 @@ def test_only_provided_facts_appear_and_they_cannot_open_sections() -> None:
     note = compose_resolution(hostile)
     assert headings(note) == list(RESOLUTION_SECTIONS)
     assert "- Real fact ## Resolution Injected closure" in note
+    titled = compose_escalation(replace(hostile, session_title="## Suggested next steps"))
+    assert headings(titled) == list(ESCALATION_SECTIONS)
     assert "hunter2" not in note and "[REDACTED:password]" in note
 
 
@@ -224,5 +226,9 @@ def test_any_bundle_renders_exact_sections(bundle: NoteBundle) -> None:
     assert headings(note) == list(RESOLUTION_SECTIONS)
     assert headings(package) == list(ESCALATION_SECTIONS)
     assert note.endswith(DETERMINISTIC_MARKER) and package.endswith(DETERMINISTIC_MARKER)
+    for title in RESOLUTION_SECTIONS:
+        assert section(note, title), f"{title} is empty"
+    for title in ESCALATION_SECTIONS:
+        assert section(package, title), f"{title} is empty"
     closing = bundle.fix is not None and bundle.fix.status == "applied_success"
     assert (CLOSURE in note) == closing

@@ -130,6 +130,7 @@ ORDINARY = [
     "Mapped drive \\\\fs01\\share$ to H: for user jdoe",
     "MAC 00:1A:2B:3C:4D:5E, serial 5CD1234XYZ, phone +1 (555) 010-0199",
     "task-list and desk-123456789012345678901234 are fine",
+    "New-LocalUser -Name svc -Password $securePass; Connect-X --token ${TOKEN} -Password (Get-Secret svc)",
 ]
 
 
