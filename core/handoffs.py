@@ -121,6 +121,9 @@ class HandoffService:
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             require_worker(member)
+            claimant = await uow.handoffs.claimant_name(account_id=actor.account_id, session_id=session_id)
+            if claimant is not None:  # the late clicks: told at once, nothing else read
+                raise Conflict(f"Already picked up by {claimant}.")
             session = await load_session(uow, actor, session_id)
             handoff = await uow.handoffs.latest_for_session(account_id=actor.account_id, session_id=session_id,
                                                             intent=HandoffIntent.ESCALATE)

@@ -166,6 +166,11 @@ class HandoffRepository(Protocol):
         ...
 
     async def list_claimed_since(self, *, account_id: int, since: datetime) -> list[Handoff]: ...
+    async def claimant_name(self, *, account_id: int, session_id: int) -> str | None:
+        """Who picked up the session's latest escalation, in one read; None while unclaimed.
+        Lets the many late clicks on Pick up be told at once (R23)."""
+        ...
+
 
 
 class WriteupRepository(Protocol):

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from core.models import DraftTemplate, Handoff, HandoffIntent, Notification, Writeup
 from storage.repositories.base import SqlRepository
-from storage.tables import draft_templates, handoffs, notifications, writeups
+from storage.tables import draft_templates, handoffs, members, notifications, writeups
 
 
 class SqlHandoffRepository(SqlRepository):
@@ -62,6 +62,19 @@ class SqlHandoffRepository(SqlRepository):
         won = (await self._update(stmt)).rowcount == 1
         await self._refresh_loaded(Handoff, handoff_id, ["claimed_by", "claimed_at"])
         return won
+
+    async def claimant_name(self, *, account_id: int, session_id: int) -> str | None:
+        latest = (
+            select(handoffs.c.claimed_by)
+            .where(handoffs.c.account_id == account_id, handoffs.c.session_id == session_id,
+                   handoffs.c.intent == HandoffIntent.ESCALATE)
+            .order_by(handoffs.c.created_at.desc(), handoffs.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = select(members.c.name).where(members.c.id == latest, members.c.account_id == account_id)
+        name: str | None = (await self._session.execute(stmt)).scalar_one_or_none()
+        return name
 
     async def list_claimed_since(self, *, account_id: int, since: datetime) -> list[Handoff]:
         """Claimed at or after `since`, oldest claim first (R26)."""

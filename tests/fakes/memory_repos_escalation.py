@@ -9,6 +9,7 @@ from core.models import (
     DraftTemplate,
     Handoff,
     HandoffIntent,
+    Member,
     Notification,
     PendingTurn,
     TurnStatus,
@@ -40,6 +41,14 @@ class MemoryHandoffs(_Repo):
         )
         result: Handoff | None = _first(found)
         return result
+
+    async def claimant_name(self, *, account_id: int, session_id: int) -> str | None:
+        latest = await self.latest_for_session(account_id=account_id, session_id=session_id,
+                                               intent=HandoffIntent.ESCALATE)
+        if latest is None or latest.claimed_by is None:
+            return None
+        member = self._get(Member, account_id, latest.claimed_by)
+        return member.name if member is not None else None
 
     async def list_awaiting_pickup(self, *, account_id: int) -> list[Handoff]:
         return self._u.select(
