@@ -62,6 +62,17 @@ async def test_concurrent_pickups_have_exactly_one_winner(uow_factory: UnitOfWor
         handoff = await uow.handoffs.get(account_id=world.account, handoff_id=handoff_id)
         assert handoff is not None
         assert (handoff.claimed_by, handoff.claimed_at) == (winners[0], at(5))
+        name = await uow.handoffs.claimant_name(account_id=world.account, session_id=world.session)
+        assert name == f"Senior {world.seniors.index(winners[0])}"
+        assert await uow.handoffs.claimant_name(account_id=world.other_account, session_id=world.session) is None
+
+
+async def test_claimant_name_is_none_until_claimed(uow_factory: UnitOfWorkFactory) -> None:
+    world = await seed(uow_factory)
+    async with uow_factory() as uow:
+        assert await uow.handoffs.claimant_name(account_id=world.account, session_id=world.session) is None
+        await add_escalation(uow, world)
+        assert await uow.handoffs.claimant_name(account_id=world.account, session_id=world.session) is None
 
 
 async def test_workers_never_take_the_same_turn(uow_factory: UnitOfWorkFactory) -> None:

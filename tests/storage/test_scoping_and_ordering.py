@@ -164,6 +164,10 @@ async def test_steps_oldest_first_limit_and_first_after(uow_factory: UnitOfWorkF
         assert hit is not None and hit.id == first
         assert await after(account_id=world.account, session_id=world.session, after=at(30)) is None
         assert await after(account_id=world.other_account, session_id=world.session, after=T0) is None
+        count = uow.steps.count
+        assert await count(account_id=world.account, session_id=world.session) == 4
+        assert await count(account_id=world.account, session_id=world.session, up_to_id=second_a) == 3
+        assert await count(account_id=world.other_account, session_id=world.session) == 0
 
 
 async def test_task_items_facts_and_their_sequences(uow_factory: UnitOfWorkFactory) -> None:
@@ -298,3 +302,22 @@ async def test_handoffs_writeups_notifications_drafts(uow_factory: UnitOfWorkFac
         assert [w.markdown for w in await uow.writeups.list(account_id=world.account, session_id=world.session)] == ["# w1", "# w2"]
         assert [d.name for d in await uow.drafts.list(account_id=world.account, session_id=world.session)] == ["d1", "d2"]
         assert await uow.drafts.list(account_id=world.other_account, session_id=world.session) == []
+
+
+async def test_version_for_member_is_scoped_to_active_members_of_the_account(uow_factory: UnitOfWorkFactory) -> None:
+    world = await seed(uow_factory)
+    async with uow_factory() as uow:
+        await uow.sessions.bump_state_version(account_id=world.account, session_id=world.session)
+        await uow.commit()
+    async with uow_factory() as uow:
+        version = uow.sessions.version_for_member
+        assert await version(account_id=world.account, session_id=world.session, member_id=world.engineer) == 1
+        assert await version(account_id=world.account, session_id=world.session, member_id=world.other_member) is None
+        assert await version(account_id=world.account, session_id=world.other_session, member_id=world.engineer) is None
+        member = await uow.members.get(account_id=world.account, member_id=world.engineer)
+        assert member is not None
+        member.active = False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.sessions.version_for_member(account_id=world.account, session_id=world.session,
+                                                     member_id=world.engineer) is None
