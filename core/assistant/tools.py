@@ -17,7 +17,8 @@ UPDATE_SESSION = "update_session"
 RECORD_FACT = "record_fact"
 WRITE_NOTE = "write_note"
 
-_NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+# Strict tools accept nullables as anyOf with a null branch (not type lists), no numeric or length bounds.
+_NULLABLE_STRING: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
 _PARAMETER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -28,7 +29,6 @@ _PARAMETER_SCHEMA: dict[str, Any] = {
             "description": "Identifier used in the script as {{name}}: letters, digits, underscores.",
         },
         "type": {
-            "type": "string",
             "enum": ["text", "password", "select"],
             "description": "password for any secret; select when the value comes from a fixed list.",
         },
@@ -95,12 +95,11 @@ _FIX_SCHEMA: dict[str, Any] = {
     "required": ["title", "description", "confidence", "script", "script_language", "parameters"],
 }
 
-_OUTCOME_SCHEMA: dict[str, Any] = {
-    "type": ["object", "null"],
+_OUTCOME_OBJECT: dict[str, Any] = {
+    "type": "object",
     "additionalProperties": False,
-    "description": "Set only when the engineer's newest message reports how the active fix went.",
     "properties": {
-        "outcome": {"type": "string", "enum": ["worked", "failed", "partial"]},
+        "outcome": {"enum": ["worked", "failed", "partial"]},
         "notes": {
             **_NULLABLE_STRING,
             "description": "What still fails (partial) or how it failed (failed), in a sentence.",
@@ -111,6 +110,10 @@ _OUTCOME_SCHEMA: dict[str, Any] = {
         },
     },
     "required": ["outcome", "notes", "evidence"],
+}
+_OUTCOME_SCHEMA: dict[str, Any] = {
+    "anyOf": [_OUTCOME_OBJECT, {"type": "null"}],
+    "description": "Set only when the engineer's newest message reports how the active fix went.",
 }
 
 UPDATE_SESSION_TOOL: dict[str, Any] = {

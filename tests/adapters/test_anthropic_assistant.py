@@ -244,3 +244,15 @@ async def test_strict_can_be_switched_off_for_models_without_it(fake) -> None:
     await client.aclose()
     tool = fake.requests[-1].body["tools"][0]
     assert "strict" not in tool and tool["input_schema"]["additionalProperties"] is False
+
+
+def test_tool_schemas_are_already_in_the_sdks_strict_form() -> None:
+    """The SDK's own strict-schema transform leaves our schemas as they are: nothing the API's
+    grammar compiler would refuse (type lists, numeric or length bounds) is in them."""
+    from anthropic.lib._parse._transform import transform_schema
+
+    from core.assistant.tools import ALL_TOOLS
+
+    for tool in ALL_TOOLS:
+        schema = tool["input_schema"]
+        assert transform_schema(schema) == schema, tool["name"]
