@@ -122,7 +122,6 @@ class TaskItemRepository(Protocol):
         """Ordered by kind then seq."""
         ...
 
-    async def next_seq(self, *, account_id: int, session_id: int, kind: str) -> int: ...
 
 
 class FactRepository(Protocol):

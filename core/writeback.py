@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from core.access import Actor, load_member, load_session, require_worker
 from core.deps import Deps
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import DomainError, NotFound
 from core.events import WritebackFinished
 from core.log_context import bind
 from core.models import (
@@ -200,8 +200,6 @@ class WritebackService:
             if not failed:
                 raise NotFound("Nothing to retry: no writeback of this session has failed.")
             wb = failed[-1]
-            if wb.status != WritebackStatus.FAILED:
-                raise Conflict("That writeback is already being retried.")
             wb.status, wb.lease_owner, wb.lease_until, wb.attempts, wb.finished_at = WritebackStatus.PENDING, None, None, 0, None
             await uow.commit()
         return wb

@@ -79,14 +79,6 @@ class SqlTaskItemRepository(SqlRepository):
         )
         return await self._all(stmt)
 
-    async def next_seq(self, *, account_id: int, session_id: int, kind: str) -> int:
-        stmt = select(func.coalesce(func.max(task_items.c.seq), 0) + 1).where(
-            task_items.c.account_id == account_id,
-            task_items.c.session_id == session_id,
-            task_items.c.kind == ItemKind(kind),
-        )
-        return int(await self._scalar(stmt))
-
 
 class SqlFactRepository(SqlRepository):
     async def add(self, fact: Fact) -> Fact:

@@ -244,12 +244,6 @@ class MemoryItems(_Repo):
             lambda r: (_KIND_ORDER.get(r["kind"], 2), r["seq"], r["id"]),
         )
 
-    async def next_seq(self, *, account_id: int, session_id: int, kind: str) -> int:
-        wanted = ItemKind(kind)
-        in_session = self._in_session(account_id, session_id)
-        seqs = [r["seq"] for r in self._rows(TaskItem) if in_session(r) and r["kind"] == wanted]
-        return max(seqs, default=0) + 1
-
 
 class MemoryFacts(_Repo):
     async def add(self, fact: Fact) -> Fact:

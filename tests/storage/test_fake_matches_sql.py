@@ -91,7 +91,8 @@ async def _apply(op: tuple[Any, ...], uow_factory: UnitOfWorkFactory, world: Wor
         elif kind == "step":
             log["steps"].append(await add_step(uow, world, f"s{len(log['steps'])}", at(op[1])))
         elif kind == "item":
-            seq = await uow.items.next_seq(account_id=a, session_id=s, kind=op[1])
+            listed = await uow.items.list(account_id=a, session_id=s)
+            seq = 1 + max((i.seq for i in listed if i.kind == op[1]), default=0)
             await uow.items.add(TaskItem(account_id=a, session_id=s, kind=op[1], seq=seq,
                                          text=f"{op[1]}{seq}", created_at=at(0)))  # fmt: skip
         elif kind == "bump":

@@ -174,10 +174,10 @@ async def test_task_items_facts_and_their_sequences(uow_factory: UnitOfWorkFacto
     """R3 labels stay stable; R5 soft-deleted facts are hidden by default but keep their seq."""
     world = await seed(uow_factory)
     async with uow_factory() as uow:
-        items = uow.items
+        items, next_seq = uow.items, {ItemKind.QUESTION: 1, ItemKind.CHECK: 1}
         for kind, text in [(ItemKind.CHECK, "ping gw"), (ItemKind.QUESTION, "which VPN?"),
                            (ItemKind.QUESTION, "since when?"), (ItemKind.CHECK, "check MTU")]:  # fmt: skip
-            seq = await items.next_seq(account_id=world.account, session_id=world.session, kind=kind)
+            seq, next_seq[kind] = next_seq[kind], next_seq[kind] + 1
             await items.add(
                 TaskItem(account_id=world.account, session_id=world.session, kind=kind, seq=seq,
                          text=text, created_at=T0)  # fmt: skip

@@ -104,6 +104,9 @@ async def test_escalation_notifies_after_commit_and_pickup_is_race_safe(world: W
     assert view.session.status == SessionStatus.ACTIVE and view.handler is not None and view.handler.name == winner_name
     with pytest.raises(Forbidden, match="handler or an admin"):  # R24: the original engineer hands over
         await world.engine.facts.add_note(actor=actor, session_id=sid, text="one more thing")
+    owner = await world.member("Olive")  # an admin who is not the handler still may (R24)
+    fact = await world.engine.facts.add_note(actor=owner, session_id=sid, text="Firewall vendor ticket opened")
+    assert fact.created_by == owner.member_id
 
 
 async def test_a_failing_channel_never_undoes_the_escalation_and_park_is_silent(world: World) -> None:
