@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,11 +31,19 @@ class App:
     db: AsyncEngine
     bus: EventBus
     notifiers: list[Notifier] = field(default_factory=list)
+    slack: Any = None  # adapters.slack.app.SlackAdapter when Slack is configured
+    teams: Any = None  # adapters.teams.app.TeamsAdapter when Teams is configured
 
     async def close(self) -> None:
+        for surface in (self.slack, self.teams):
+            if surface is not None:
+                await surface.close()
         close = getattr(self.bus, "close", None)
         if close is not None:
             await close()
+        aclose = getattr(self.engine.deps.assistant, "aclose", None)
+        if aclose is not None:  # the SDK's HTTP client, closed while its event loop still runs
+            await aclose()
         await self.db.dispose()
 
 
@@ -72,7 +81,7 @@ async def make_bus(settings: Settings) -> EventBus:
 
 
 async def build_app(settings: Settings, *, notifiers: list[Notifier] | None = None,
-                    assistant: Assistant | None = None) -> App:
+                    assistant: Assistant | None = None, platforms: bool = False) -> App:
     """Database (migrated to head), bus, assistant and engine, ready to serve."""
     db = make_engine(settings.resolved_database_url)
     await upgrade(db)
@@ -84,4 +93,13 @@ async def build_app(settings: Settings, *, notifiers: list[Notifier] | None = No
         secret_box=make_secret_box(settings), psa_factory=make_psa_factory(settings),
         writeback_lease_seconds=settings.writeback_lease_seconds,
     )
-    return App(settings=settings, engine=Engine(deps), db=db, bus=bus, notifiers=notifiers)
+    engine = Engine(deps)
+    app = App(settings=settings, engine=engine, db=db, bus=bus, notifiers=notifiers)
+    if platforms:
+        from bot.slack_setup import build_slack  # Bolt and the Agents SDK load only when serving
+
+        app.slack = await build_slack(settings, engine, db)
+        from bot.teams_setup import build_teams
+
+        app.teams = await build_teams(settings, engine)
+    return app

@@ -14,6 +14,7 @@ from aiohttp import web
 from adapters.console.repl import ConsoleNotifier, default_user, interactive, open_console, replay
 from bot.bootstrap import build_app
 from bot.logging_setup import configure_logging
+from bot.manifests import DEFAULT_NAME, DEFAULT_TEAMS_PACKAGE, ManifestError, slack_manifest_yaml, write_teams_package
 from bot.secretbox import new_key
 from bot.settings import Settings
 from bot.web import make_web_app
@@ -33,6 +34,17 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     sub.add_parser("secret-key", help="print a new RF_SECRET_KEY (encrypts stored PSA keys)")
+    manifest = sub.add_parser("manifest", help="the Slack app manifest or the Teams app package for your address")
+    kinds = manifest.add_subparsers(dest="platform", required=True)
+    slack = kinds.add_parser("slack", help="print the Slack app manifest (YAML) to paste at api.slack.com/apps")
+    slack.add_argument("--url", help="the bot's public https address, e.g. https://rflow.example.com")
+    slack.add_argument("--name", default=DEFAULT_NAME, help="the app's name in Slack (default: %(default)s)")
+    slack.add_argument("--socket-mode", action="store_true", help="Socket Mode (SLACK_APP_TOKEN): no request URLs")
+    teams = kinds.add_parser("teams", help="write the Teams app package (zip) that Teams admins upload")
+    teams.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID (MICROSOFT_APP_ID)")
+    teams.add_argument("--url", required=True, help="the bot's public https address, e.g. https://rflow.example.com")
+    teams.add_argument("--name", default=DEFAULT_NAME, help="the app's name in Teams (default: %(default)s)")
+    teams.add_argument("--out", type=Path, default=DEFAULT_TEAMS_PACKAGE, help="where to write the zip (%(default)s)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations up to head")
     return p
@@ -54,7 +66,7 @@ async def run_console(settings: Settings, replay_file: Path | None, strict: bool
 
 
 async def run_serve(settings: Settings) -> None:
-    app = await build_app(settings)
+    app = await build_app(settings, platforms=True)
     runner = web.AppRunner(make_web_app(app))
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
@@ -75,8 +87,25 @@ async def run_db_upgrade(settings: Settings) -> None:
     print("Database is at the latest migration.")
 
 
+def run_manifest(args: argparse.Namespace) -> int:
+    """Needs no settings or database: it only fills the templates in manifest/."""
+    try:
+        if args.platform == "slack":
+            print(slack_manifest_yaml(url=args.url, name=args.name, socket_mode=args.socket_mode), end="")
+            return 0
+        out = write_teams_package(args.out, app_id=args.app_id, url=args.url, name=args.name)
+    except ManifestError as exc:
+        print(f"rflow manifest {args.platform}: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {out} (manifest.json, color.png, outline.png). Upload it in the Teams admin center: "
+          "Teams apps → Manage apps → Upload new app.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "manifest":
+        return run_manifest(args)
     settings = Settings()
     command = args.command or ("serve" if settings.has_platform_credentials else "console")
     quiet_console = command == "console" and "RF_LOG_LEVEL" not in os.environ

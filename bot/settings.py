@@ -51,8 +51,17 @@ class Settings(BaseSettings):
     # Platforms (their adapters arrive with their issues; their presence makes `rflow` serve)
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str | None = Field(default=None, alias="RF_SLACK_API_URL")
+    slack_redirect_uri: str | None = Field(default=None, alias="RF_SLACK_REDIRECT_URI")
+    slack_post_interval: float = Field(default=1.0, alias="RF_SLACK_POST_INTERVAL")
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
     microsoft_app_password: SecretStr | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+    teams_openid_url: str | None = Field(default=None, alias="RF_TEAMS_OPENID_URL")  # tests: a local issuer
+    teams_anonymous: bool = Field(default=False, alias="RF_TEAMS_ANONYMOUS")  # no app id: local testing only
 
     @property
     def resolved_database_url(self) -> str:
@@ -61,5 +70,18 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.sqlite_path}"
 
     @property
+    def slack_oauth(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_oauth))
+
+    @property
+    def teams_configured(self) -> bool:
+        """An Azure Bot app id, or anonymous Teams explicitly asked for (RF_TEAMS_ANONYMOUS=true)."""
+        return bool(self.microsoft_app_id) or self.teams_anonymous
+
+    @property
     def has_platform_credentials(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret) or bool(self.microsoft_app_id)
+        return self.slack_configured or self.teams_configured

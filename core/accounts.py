@@ -59,6 +59,13 @@ class AccountService:
                 raise NotFound("This account no longer exists.")
             return dict(account.preferences)
 
+    async def preferences_for_surface(self, *, account_id: int) -> dict[str, Any]:
+        """An account's preferences for a surface acting on one of the engine's own events (its
+        escalation channel, say); no requesting member to check."""
+        async with self.deps.uow_factory() as uow:
+            account = await uow.accounts.get(account_id=account_id)
+            return dict(account.preferences) if account else {}
+
     async def set_preferences(self, *, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
         """R30: setting some keys keeps the others. Admins and owners only (R35)."""
         if not values:

@@ -7,11 +7,14 @@ from core.deps import Deps
 from core.facts import FactService
 from core.fixes import FixService
 from core.handoffs import HandoffService
+from core.inbox import InboxService
 from core.metric import MetricService
 from core.previews import PreviewService
 from core.psa_link import PsaLinkService
 from core.resolution import ResolutionService
 from core.sessions import SessionService
+from core.surfaces import SurfaceRefService
+from core.tenants import TenantService
 from core.turns import TurnService
 from core.writeback import WritebackService
 
@@ -30,3 +33,6 @@ class Engine:
         self.accounts = AccountService(deps)
         self.psa = PsaLinkService(deps)
         self.writebacks = WritebackService(deps)
+        self.inbox = InboxService(deps)
+        self.tenants = TenantService(deps)
+        self.surfaces = SurfaceRefService(deps)

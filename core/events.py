@@ -81,7 +81,22 @@ class WritebackFinished:
     kind: str = "writeback_finished"
 
 
-Event = EscalationCreated | EscalationClaimed | SessionResolved | TurnAnswered | WritebackFinished
+@dataclass(frozen=True, kw_only=True)
+class MessagePosted:
+    """An engineer's message in a session, from `via` (slack, teams, console). Surfaces other than
+    `via` that show the session repeat it, so each surface shows what happened on the other."""
+
+    account_id: int
+    session_id: int
+    author: str
+    text: str
+    via: str
+    thread_ref: str | None
+    surface: str
+    kind: str = "message_posted"
+
+
+Event = EscalationCreated | EscalationClaimed | SessionResolved | TurnAnswered | WritebackFinished | MessagePosted
 
 
 def to_bus_message(event: Event) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from core.models import (
     Writeback,
     Writeup,
 )
+from core.platform import ConnectCode, InboundDelivery, SurfaceRef, TenantLink
 
 
 class AccountRepository(Protocol):
@@ -51,6 +52,14 @@ class MemberRepository(Protocol):
         """Case-insensitive match on the display name."""
         ...
 
+    async def get_by_email(self, *, account_id: int, email: str) -> Member | None:
+        """Case-insensitive match on a verified email (cross-platform matching, never by name)."""
+        ...
+
+    async def identities(self, *, account_id: int, member_id: int) -> list[MemberIdentity]:
+        """The member's platform identities, oldest first: how a surface reaches a member it did not
+        hear from (a DM to an escalation's target)."""
+        ...
     async def list(self, *, account_id: int, active_only: bool = True) -> list[Member]: ...
     async def add_identity(self, identity: MemberIdentity) -> MemberIdentity: ...
     async def find_by_identity(
@@ -242,6 +251,81 @@ class PsaConnectionRepository(Protocol):
         ...
 
 
+class TenantRepository(Protocol):
+    async def add(self, link: TenantLink) -> TenantLink:
+        """A workspace or tenant already linked (to any account) raises Conflict."""
+        ...
+
+    async def find(self, *, platform: str, external_id: str) -> TenantLink | None:
+        """Not scoped by account: this is how a platform request finds its account (R35 starts here)."""
+        ...
+
+    async def list(self, *, account_id: int) -> list[TenantLink]: ...
+
+
+class InboundRepository(Protocol):
+    """The durable inbox. Unscoped by design: deliveries are stored before their account is known."""
+
+    async def accept(self, delivery: InboundDelivery) -> bool:
+        """INSERT unless (platform, key) is already there; False for a retried delivery. Race-safe
+        across processes and replicas (the unique key decides)."""
+        ...
+
+    async def accept_many(self, deliveries: Sequence[InboundDelivery]) -> list[bool]:
+        """`accept` for several deliveries in one statement (the inbox's group commit): one flag
+        per delivery, in order; within the batch, a repeated (platform, key) is False after the first."""
+        ...
+
+    async def get(self, *, delivery_id: int) -> InboundDelivery | None: ...
+    async def claim_next(
+        self, *, worker_id: str, now: datetime, lease_until: datetime
+    ) -> InboundDelivery | None:
+        """Like TurnRepository.claim_next."""
+        ...
+
+    async def finish(
+        self, *, delivery_id: int, worker_id: str, status: str, now: datetime, error: str | None = None
+    ) -> bool:
+        """Conditional on the lease, like TurnRepository.finish; 'pending' hands it back."""
+        ...
+
+    async def count_open(self) -> int: ...
+    async def prune(self, *, finished_before: datetime) -> int:
+        """Delete finished deliveries older than the platforms' retry window; returns how many."""
+        ...
+
+
+class SurfaceRefRepository(Protocol):
+    async def put(self, ref: SurfaceRef) -> SurfaceRef:
+        """Insert, or replace `ref`, `session_id` and `updated_at` of the row with the same
+        (account_id, surface, key)."""
+        ...
+
+    async def get(self, *, account_id: int, surface: str, key: str) -> SurfaceRef | None: ...
+    async def list(self, *, account_id: int, key_prefix: str, surface: str | None = None) -> list[SurfaceRef]:
+        """Rows whose key starts with `key_prefix`, oldest first (by id)."""
+        ...
+
+    async def find_any(self, *, surface: str, key: str) -> SurfaceRef | None:
+        """Across accounts, the row with this surface and key: how a platform conversation id finds
+        its account. Keys used this way embed the platform's own unique ids."""
+        ...
+
+
+class ConnectCodeRepository(Protocol):
+    async def add(self, code: ConnectCode) -> ConnectCode: ...
+    async def redeem(
+        self, *, code_hash: str, now: datetime, platform: str, tenant: str
+    ) -> ConnectCode | None:
+        """One conditional UPDATE: mark the code used if it exists, is unused and not expired.
+        The row for the single winner, None otherwise (unknown, used or expired)."""
+        ...
+
+    async def find(self, *, code_hash: str) -> ConnectCode | None:
+        """Unscoped: a code is typed on the other platform, before its account is known."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction per user action: `async with uow_factory() as uow: ...; await uow.commit()`.
     Leaving the block without commit rolls back."""
@@ -260,6 +344,10 @@ class UnitOfWork(Protocol):
     drafts: DraftTemplateRepository
     writebacks: WritebackRepository
     psa_connections: PsaConnectionRepository
+    tenants: TenantRepository
+    inbound: InboundRepository
+    surface_refs: SurfaceRefRepository
+    connect_codes: ConnectCodeRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

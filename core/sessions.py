@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from core.access import Actor, load_member, load_session, require_can_change, require_worker
 from core.deps import Deps
 from core.errors import InvalidInput
+from core.events import MessagePosted
 from core.machines import SessionEvent, next_session_status, session_sources
 from core.models import (
     Fact,
@@ -24,6 +25,7 @@ from core.models import (
     StepKind,
     TaskItem,
 )
+from core.notify import dispatch
 from core.ports import UnitOfWork
 from core.psa import parse_ticket_ref
 from core.redaction import redact
@@ -113,8 +115,9 @@ class SessionService:
         # A ticket mentioned in the first message is offered as a link, never linked silently.
         return replace(posted, ticket_suggestion=parse_ticket_ref(problem))
 
-    async def post_message(self, *, actor: Actor, session_id: int, text: str) -> PostedMessage:
-        """The engineer's words are committed (with a pending assistant turn) before anything slow."""
+    async def post_message(self, *, actor: Actor, session_id: int, text: str, via: str = "console") -> PostedMessage:
+        """The engineer's words are committed (with a pending assistant turn) before anything slow;
+        then the other surfaces showing the session hear them (MessagePosted)."""
         if not text.strip():
             raise InvalidInput("An empty message has nothing to say.")
         async with self.deps.uow_factory() as uow:
@@ -127,6 +130,9 @@ class SessionService:
             posted = await self._add_message(uow, session, member, text, resumed=resumed)
             await uow.commit()
         self.on_turn_queued()
+        await dispatch(self.deps, [MessagePosted(
+            account_id=actor.account_id, session_id=session_id, author=member.name, text=posted.step.text, via=via,
+            thread_ref=session.thread_ref, surface=session.surface)])
         return posted
 
     async def _add_message(self, uow: UnitOfWork, session: Session, member: Member, text: str, *, resumed: bool) -> PostedMessage:
@@ -166,6 +172,18 @@ class SessionService:
         async with self.deps.uow_factory() as uow:
             await load_member(uow, actor)
             return await read_view(uow, actor, session_id)
+
+    async def view_for_surface(self, *, account_id: int, session_id: int) -> SessionView:
+        """The lane as a surface re-renders it after one of the engine's own events. Only for those
+        trusted callers (notifiers): no requesting member is checked, the account still scopes."""
+        async with self.deps.uow_factory() as uow:
+            return await read_view(uow, Actor(account_id=account_id, member_id=0), session_id)
+
+    async def find_by_thread(self, *, actor: Actor, thread_ref: str) -> Session | None:
+        """The session living in a chat thread (Slack thread, Teams reply chain), if any."""
+        async with self.deps.uow_factory() as uow:
+            await load_member(uow, actor)
+            return await uow.sessions.find_by_thread(account_id=actor.account_id, thread_ref=thread_ref)
 
     async def list(
         self, *, actor: Actor, statuses: list[SessionStatus] | None = None, mine: bool = False

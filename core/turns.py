@@ -45,7 +45,7 @@ from core.models import (
     TurnStatus,
 )
 from core.ports import UnitOfWork
-from core.worker import run_forever
+from core.worker import drain, run_forever
 from core.previews import fix_entry
 
 log = logging.getLogger("rflow.turns")
@@ -202,13 +202,7 @@ class TurnService:
         return result
 
     async def drain(self, max_turns: int = 100) -> list[TurnResult]:
-        results = []
-        for _ in range(max_turns):
-            result = await self.run_once()
-            if result is None:
-                break
-            results.append(result)
-        return results
+        return await drain(self.run_once, max_turns)
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
         await run_forever(self.run_once, stop, self._wake, poll_seconds)

@@ -39,6 +39,9 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             parsed.set(drivername="sqlite+aiosqlite"),
             echo=echo,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # Every unit of work ends its transaction itself (commit, or rollback on the way out):
+            # the pool's extra ROLLBACK on return would be one more driver round trip per action.
+            pool_reset_on_return=None,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

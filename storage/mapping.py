@@ -1,22 +1,29 @@
 """Maps core's dataclasses onto the tables (imperative mapping, cosmicpython style).
 
 Repositories therefore return the very core entities; attribute changes are flushed on commit.
-JSON attributes (preferences, ticket_info, data, script_params, outcome_proposal, parameters) are
-tracked deeply: reassigning them *and* mutating them in place (even nested) persists, because
-`TrackingSession` compares each loaded JSON value with a snapshot before every flush. That keeps
-the SQL backend and tests/fakes/memory_uow.py observably identical.
+JSON attributes (preferences, ticket_info, data, script_params, outcome_proposal, parameters,
+payload, ref) are tracked deeply: reassigning them *and* mutating them in place (even nested)
+persists, because `TrackingSession` compares each loaded JSON value with a snapshot before every
+flush. That keeps the SQL backend and tests/fakes/memory_uow.py observably identical.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table, event, inspect
-from sqlalchemy.orm import InstanceState, Session, registry
+from sqlalchemy.orm import (
+    InstanceState,
+    Session,
+    make_transient,
+    make_transient_to_detached,
+    registry,
+)
 from sqlalchemy.orm.attributes import flag_modified
 
-from core import models
+from core import models, platform
 from storage import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -37,6 +44,10 @@ ENTITY_TABLES: tuple[tuple[type[Any], Table], ...] = (
     (models.DraftTemplate, tables.draft_templates),
     (models.Writeback, tables.writebacks),
     (models.PsaConnection, tables.psa_connections),
+    (platform.TenantLink, tables.tenant_links),
+    (platform.InboundDelivery, tables.inbound_deliveries),
+    (platform.SurfaceRef, tables.surface_refs),
+    (platform.ConnectCode, tables.connect_codes),
 )
 
 _SNAPSHOT_KEY = "rf_json_snapshot"
@@ -82,11 +93,22 @@ def _on_written(_mapper: Any, _connection: Any, target: Any) -> None:
 
 
 class TrackingSession(Session):
-    """The sync session behind every AsyncSession of ours: flags in-place JSON changes."""
+    """The sync session behind every AsyncSession of ours: flags in-place JSON changes before
+    every flush, explicit or automatic (a query's autoflush, commit). A change made only in place
+    leaves the session looking clean, so SQLAlchemy would skip the flush (and before_flush)."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        _flag_mutated_json(self)
+        super().flush(objects)
 
 
-@event.listens_for(TrackingSession, "before_flush")
-def _flag_mutated_json(session: Session, _flush_context: Any, _instances: Any) -> None:
+@event.listens_for(TrackingSession, "before_commit")
+def _flag_before_commit(session: Session) -> None:
+    """commit checks for changes before it calls flush()."""
+    _flag_mutated_json(session)
+
+
+def _flag_mutated_json(session: Session) -> None:
     for obj in list(session.identity_map.values()):
         state = inspect(obj)
         attributes = JSON_ATTRIBUTES.get(state.class_, ())
@@ -106,3 +128,14 @@ def start_mappers() -> None:
         event.listen(cls, "refresh", _on_refresh)
         event.listen(cls, "after_insert", _on_written)
         event.listen(cls, "after_update", _on_written)
+
+
+def attach_inserted(session: Session, entity: Any) -> None:
+    """Make an entity whose row a Core INSERT wrote (its id already set) a live, clean member of
+    `session`, as if `add` had inserted it: later changes to it are flushed, nothing is re-sent.
+    An entity left over from an earlier unit of work (detached) is taken over as well."""
+    if inspect(entity).detached:
+        make_transient(entity)
+    make_transient_to_detached(entity)
+    session.add(entity)
+    _snapshot(inspect(entity))

@@ -1,4 +1,5 @@
-"""The schema: one table per entity of core/models.py, every row scoped by `account_id` (R35).
+"""The schema: one table per entity of core/models.py and core/platform.py, every row scoped by
+`account_id` (R35) except the inbound inbox, which is written before the account is known.
 
 Kept in step with migrations/versions/*.py; tests/storage/test_migrations.py compares the two.
 """
@@ -34,6 +35,7 @@ from core.models import (
     WritebackStatus,
     WriteupKind,
 )
+from core.platform import InboundStatus
 from storage.columns import StrEnumType, UTCDateTime, json_type
 
 NAMING_CONVENTION = {
@@ -328,4 +330,71 @@ psa_connections = Table(
     Column("kind", String(32), nullable=False),
     Column("codebase", String(255), nullable=True),
     UniqueConstraint("account_id"),
+)
+
+# Which account a Slack workspace (team id) or Teams tenant belongs to: how every platform request
+# finds its account (R35). A workspace or tenant belongs to one account only, whichever it is.
+tenant_links = Table(
+    "tenant_links",
+    metadata,
+    _id(),
+    _account_id(),
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    _at("created_at"),
+    UniqueConstraint("platform", "external_id"),
+)
+
+# The durable inbox. Deliberately without account_id: a delivery is stored (and acknowledged)
+# before anyone knows its account. The unique key recognises a platform's retry across replicas;
+# workers pick by (status, created_at), like pending_turns.
+inbound_deliveries = Table(
+    "inbound_deliveries",
+    metadata,
+    _id(),
+    Column("platform", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("payload", json_type(), nullable=False),
+    _at("created_at"),
+    Column("status", StrEnumType(InboundStatus), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_owner", String(255), nullable=True),
+    _at("lease_until", nullable=True),
+    _at("finished_at", nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("platform", "key"),
+    Index(None, "status", "created_at"),
+)
+
+# Where a surface keeps its posts of a session or account; `ref` is the surface's own shape.
+# (surface, key) is indexed on its own for find_any, which looks across accounts.
+surface_refs = Table(
+    "surface_refs",
+    metadata,
+    _id(),
+    _account_id(),
+    Column("surface", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("ref", json_type(), nullable=False),
+    _at("updated_at"),
+    _ref("session_id", "sessions", nullable=True),
+    UniqueConstraint("account_id", "surface", "key"),
+    Index(None, "surface", "key"),
+)
+
+# One-time codes joining another platform's tenant to an account: only the hash is stored.
+connect_codes = Table(
+    "connect_codes",
+    metadata,
+    _id(),
+    _account_id(),
+    Column("code_hash", String(128), nullable=False),
+    _ref("created_by", "members"),
+    _at("created_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+    Column("used_by_platform", String(32), nullable=True),
+    Column("used_by_tenant", String(255), nullable=True),
+    UniqueConstraint("code_hash"),
 )

@@ -17,16 +17,20 @@ from core import ports
 from storage.mapping import TrackingSession, start_mappers
 from storage.repositories import (
     SqlAccountRepository,
+    SqlConnectCodeRepository,
     SqlDraftTemplateRepository,
     SqlFactRepository,
     SqlFixRepository,
     SqlHandoffRepository,
+    SqlInboundRepository,
     SqlMemberRepository,
     SqlNotificationRepository,
     SqlPsaConnectionRepository,
     SqlSessionRepository,
     SqlStepRepository,
+    SqlSurfaceRefRepository,
     SqlTaskItemRepository,
+    SqlTenantRepository,
     SqlTurnRepository,
     SqlWritebackRepository,
     SqlWriteupRepository,
@@ -53,6 +57,10 @@ class SqlUnitOfWork:
     drafts: ports.DraftTemplateRepository
     writebacks: ports.WritebackRepository
     psa_connections: ports.PsaConnectionRepository
+    tenants: ports.TenantRepository
+    inbound: ports.InboundRepository
+    surface_refs: ports.SurfaceRefRepository
+    connect_codes: ports.ConnectCodeRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], gate: WriterGate | None = None) -> None:
         self._session_factory = session_factory
@@ -81,6 +89,10 @@ class SqlUnitOfWork:
         self.drafts = SqlDraftTemplateRepository(session)
         self.writebacks = SqlWritebackRepository(session)
         self.psa_connections = SqlPsaConnectionRepository(session)
+        self.tenants = SqlTenantRepository(session)
+        self.inbound = SqlInboundRepository(session)
+        self.surface_refs = SqlSurfaceRefRepository(session)
+        self.connect_codes = SqlConnectCodeRepository(session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

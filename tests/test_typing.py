@@ -9,9 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_core_and_console_type_check_strictly() -> None:
+def test_core_and_the_surfaces_type_check_strictly() -> None:
     mypy = Path(sys.executable).with_name("mypy")
-    result = subprocess.run([str(mypy), "--strict", "core", "adapters/console"], cwd=ROOT,
+    result = subprocess.run([str(mypy), "--strict", "core", "adapters/console", "adapters/slack", "adapters/teams"], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         print(result.stdout + result.stderr)

@@ -116,3 +116,10 @@ async def _retry(c: Console, rest: str) -> None:
     wb = await c.engine.writebacks.retry(actor=c.actor, session_id=c.session_id())
     c.say(m.RETRY_QUEUED.format(id=wb.ticket_id))
     await c.run_writebacks()
+
+
+@command("connect", "/connect")
+async def _connect(c: Console, rest: str) -> None:
+    """A one-time code that joins a Teams tenant (or another Slack workspace) to this account."""
+    code, _ = await c.engine.tenants.create_connect_code(actor=c.actor)
+    c.say(m.CONNECT_CODE.format(code=code))

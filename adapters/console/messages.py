@@ -86,3 +86,5 @@ RETRY_QUEUED = "Retrying the writeback to ConnectWise ticket #{id}…"
 RESOLVED_PSA_DETAIL = "The note goes to the linked ticket."
 ESCALATED_PSA_DETAIL = "The package goes to the linked ticket as an internal note; the escalation channel is told."
 TIME_OFFER = "This session has {minutes} min of working time: /resolve +time [summary] logs it on ticket #{id}."
+CONNECT_CODE = ("Connect code {code} (single use, expires in 15 minutes). In Teams, an admin says "
+                "\"@ResolutionFlow connect {code}\" to join that tenant to this account.")

@@ -1,4 +1,5 @@
-"""SQL implementations of core.ports' repositories, every query scoped by account_id (R35)."""
+"""SQL implementations of core.ports' repositories, every query scoped by account_id (R35)
+except the few platform lookups that find the account (repositories/platform.py)."""
 
 from storage.repositories.handoffs import (
     SqlDraftTemplateRepository,
@@ -7,6 +8,12 @@ from storage.repositories.handoffs import (
     SqlWriteupRepository,
 )
 from storage.repositories.people import SqlAccountRepository, SqlMemberRepository
+from storage.repositories.platform import (
+    SqlConnectCodeRepository,
+    SqlInboundRepository,
+    SqlSurfaceRefRepository,
+    SqlTenantRepository,
+)
 from storage.repositories.psa import SqlPsaConnectionRepository, SqlWritebackRepository
 from storage.repositories.session_parts import (
     SqlFactRepository,
@@ -19,16 +26,20 @@ from storage.repositories.turns import SqlTurnRepository
 
 __all__ = [
     "SqlAccountRepository",
+    "SqlConnectCodeRepository",
     "SqlDraftTemplateRepository",
     "SqlFactRepository",
     "SqlFixRepository",
     "SqlHandoffRepository",
+    "SqlInboundRepository",
     "SqlMemberRepository",
     "SqlNotificationRepository",
     "SqlPsaConnectionRepository",
     "SqlSessionRepository",
     "SqlStepRepository",
+    "SqlSurfaceRefRepository",
     "SqlTaskItemRepository",
+    "SqlTenantRepository",
     "SqlTurnRepository",
     "SqlWritebackRepository",
     "SqlWriteupRepository",

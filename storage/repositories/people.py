@@ -40,6 +40,18 @@ class SqlMemberRepository(SqlRepository):
                 return member
         return None
 
+    async def get_by_email(self, *, account_id: int, email: str) -> Member | None:
+        """Case-insensitive, Unicode-aware like get_by_name. Deactivated members match too,
+        after active ones: a deactivated person arriving from another platform must be found
+        (and refused), not given a fresh member. Then the lowest id wins."""
+        wanted = email.casefold()
+        if not wanted:
+            return None
+        stmt = select(Member).where(members.c.account_id == account_id, members.c.email.is_not(None))
+        hits = [m for m in await self._all(stmt) if (m.email or "").casefold() == wanted]
+        hits.sort(key=lambda m: (not m.active, m.id or 0))
+        return hits[0] if hits else None
+
     async def list(self, *, account_id: int, active_only: bool = True) -> list[Member]:
         stmt = select(Member).where(members.c.account_id == account_id)
         if active_only:
@@ -48,6 +60,14 @@ class SqlMemberRepository(SqlRepository):
 
     async def add_identity(self, identity: MemberIdentity) -> MemberIdentity:
         return await self._add(identity)
+
+    async def identities(self, *, account_id: int, member_id: int) -> list[MemberIdentity]:
+        stmt = (
+            select(MemberIdentity)
+            .where(member_identities.c.account_id == account_id, member_identities.c.member_id == member_id)
+            .order_by(member_identities.c.id)
+        )
+        return await self._all(stmt)
 
     async def find_by_identity(
         self, *, account_id: int, platform: str, external_id: str

@@ -98,3 +98,17 @@ async def test_strict_replay_fails_on_a_bad_line_and_changes_nothing(rflow: Rflo
     assert "The assistant is off (no ANTHROPIC_API_KEY)" in run.out
     assert "✗ There is no fact 9 in this session." in run.out
     assert "✗ Unknown command /frobnicate. /help lists the commands." in run.out
+
+
+async def test_connect_makes_a_one_time_code_for_admins_only(rflow: Rflow) -> None:
+    run = await rflow.console("""
+/connect
+/as Sam
+/connect
+""")
+    out = run.out
+    codes = [line for line in out.splitlines() if "Connect code" in line]
+    assert len(codes) == 1 and "expires in 15 minutes" in codes[0], out
+    code = codes[0].split("Connect code ", 1)[1].split(" ", 1)[0]
+    assert len(code) == 9 and code[4] == "-", code
+    assert "Admin access required." in out

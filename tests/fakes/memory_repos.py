@@ -88,6 +88,20 @@ class MemoryMembers(_Repo):
                 return member
         return None
 
+    async def get_by_email(self, *, account_id: int, email: str) -> Member | None:
+        """Like storage: case-insensitive; active members first, then deactivated ones (found so
+        they can be refused); the lowest id wins."""
+        wanted = email.casefold()
+        if not wanted:
+            return None
+        found = self._u.select(
+            Member,
+            lambda r: r["account_id"] == account_id and (r["email"] or "").casefold() == wanted,
+            lambda r: (not r["active"], r["id"]),
+        )
+        result: Member | None = _first(found)
+        return result
+
     async def list(self, *, account_id: int, active_only: bool = True) -> list[Member]:
         return self._u.select(
             Member,
@@ -98,6 +112,13 @@ class MemoryMembers(_Repo):
     async def add_identity(self, identity: MemberIdentity) -> MemberIdentity:
         result: MemberIdentity = self._u.add(identity)
         return result
+
+    async def identities(self, *, account_id: int, member_id: int) -> list[MemberIdentity]:
+        return self._u.select(
+            MemberIdentity,
+            lambda r: (r["account_id"], r["member_id"]) == (account_id, member_id),
+            lambda r: r["id"],
+        )
 
     async def find_by_identity(
         self, *, account_id: int, platform: str, external_id: str

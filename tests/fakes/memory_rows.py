@@ -32,10 +32,12 @@ from core.models import (
     Writeback,
     Writeup,
 )
+from core.platform import ConnectCode, InboundDelivery, SurfaceRef, TenantLink
 
 ENTITIES: tuple[type[Any], ...] = (
     Account, Member, MemberIdentity, Session, Step, TaskItem, Fact, Fix, Handoff, Writeup,
-    PendingTurn, Notification, DraftTemplate, Writeback, PsaConnection,
+    PendingTurn, Notification, DraftTemplate, Writeback, PsaConnection, TenantLink, InboundDelivery,
+    SurfaceRef, ConnectCode,
 )  # fmt: skip
 
 FOREIGN_KEYS: dict[type[Any], dict[str, type[Any]]] = {
@@ -59,9 +61,13 @@ FOREIGN_KEYS: dict[type[Any], dict[str, type[Any]]] = {
     DraftTemplate: {"session_id": Session, "fix_id": Fix, "created_by": Member},
     Writeback: {"session_id": Session, "writeup_id": Writeup, "created_by": Member},
     PsaConnection: {"updated_by": Member},
+    TenantLink: {},
+    InboundDelivery: {},  # not scoped: stored before its account is known
+    SurfaceRef: {"session_id": Session},
+    ConnectCode: {"created_by": Member},
 }
 for _cls in ENTITIES:
-    if _cls is not Account:
+    if _cls is not Account and "account_id" in {f.name for f in dataclasses.fields(_cls)}:
         FOREIGN_KEYS[_cls]["account_id"] = Account
 
 UNIQUE_KEYS: dict[type[Any], tuple[tuple[str, ...], ...]] = {
@@ -71,6 +77,10 @@ UNIQUE_KEYS: dict[type[Any], tuple[tuple[str, ...], ...]] = {
     Fact: (("session_id", "seq"),),
     Writeback: (("account_id", "idempotency_key"),),
     PsaConnection: (("account_id",),),
+    TenantLink: (("platform", "external_id"),),
+    InboundDelivery: (("platform", "key"),),
+    SurfaceRef: (("account_id", "surface", "key"),),
+    ConnectCode: (("code_hash",),),
 }
 
 

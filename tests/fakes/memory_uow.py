@@ -36,6 +36,12 @@ from tests.fakes.memory_repos_escalation import (
     MemoryTurns,
     MemoryWriteups,
 )
+from tests.fakes.memory_repos_platform import (
+    MemoryConnectCodes,
+    MemoryInbound,
+    MemorySurfaceRefs,
+    MemoryTenants,
+)
 from tests.fakes.memory_repos_psa import MemoryPsaConnections, MemoryWritebacks
 from tests.fakes.memory_rows import (
     ENTITIES,
@@ -52,14 +58,18 @@ LOCK_WAIT_SECONDS = 5.0
 
 Row = dict[str, Any]
 Key = tuple[type[Any], int]
+# (entity class, unique column names, their values): an insert-if-absent in flight.
+Reservation = tuple[type[Any], tuple[str, ...], tuple[Any, ...]]
 
 
 class MemoryStore:
-    """Committed rows (plain dicts, never handed out), id counters and row locks."""
+    """Committed rows (plain dicts, never handed out), id counters, row locks, and the unique
+    keys that uncommitted insert-if-absent statements hold (as a unique index entry would)."""
 
     def __init__(self) -> None:
         self.rows: dict[type[Any], dict[int, Row]] = {cls: {} for cls in ENTITIES}
         self.locks: dict[Key, MemoryUnitOfWork] = {}
+        self.reserved: dict[Reservation, MemoryUnitOfWork] = {}
         self._next_ids: dict[type[Any], int] = {cls: 1 for cls in ENTITIES}
         self._released: asyncio.Event | None = None
 
@@ -72,6 +82,8 @@ class MemoryStore:
     def release(self, uow: MemoryUnitOfWork) -> None:
         for key in [k for k, holder in self.locks.items() if holder is uow]:
             del self.locks[key]
+        for reservation in [r for r, holder in self.reserved.items() if holder is uow]:
+            del self.reserved[reservation]
         if self._released is not None:
             self._released.set()
             self._released = None
@@ -103,10 +115,15 @@ class MemoryUnitOfWork:
     drafts: ports.DraftTemplateRepository
     writebacks: ports.WritebackRepository
     psa_connections: ports.PsaConnectionRepository
+    tenants: ports.TenantRepository
+    inbound: ports.InboundRepository
+    surface_refs: ports.SurfaceRefRepository
+    connect_codes: ports.ConnectCodeRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._loaded: dict[Key, _Loaded] = {}
+        self._deleted: set[Key] = set()
         self._open = False
         self._poisoned = False
         self._task: asyncio.Task[Any] | None = None
@@ -123,6 +140,8 @@ class MemoryUnitOfWork:
         self.turns, self.notifications = MemoryTurns(self), MemoryNotifications(self)
         self.drafts = MemoryDrafts(self)
         self.writebacks, self.psa_connections = MemoryWritebacks(self), MemoryPsaConnections(self)
+        self.tenants, self.inbound = MemoryTenants(self), MemoryInbound(self)
+        self.surface_refs, self.connect_codes = MemorySurfaceRefs(self), MemoryConnectCodes(self)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -144,15 +163,23 @@ class MemoryUnitOfWork:
                 if loaded.base is None:
                     final[key] = normalize(key[0], values_of(loaded.entity))
                 elif key in changed:
-                    final[key] = normalize(key[0], {**self._store.rows[key[0]][key[1]], **changed[key]})
+                    committed = self._store.rows[key[0]].get(key[1])
+                    if committed is None:
+                        raise constraint_conflict(key[0], f"row {key[1]} was deleted meanwhile")
+                    final[key] = normalize(key[0], {**committed, **changed[key]})
             for key, row in final.items():
                 self._check_constraints(key[0], key[1], row)
+            for key in self._deleted:
+                self._check_unreferenced(key)
         except Exception:
             self._poisoned = True
             raise
         for (cls, entity_id), row in final.items():
             self._store.rows[cls][entity_id] = clone(cls, row)
             self._loaded[(cls, entity_id)].base = clone(cls, row)
+        for cls, entity_id in self._deleted:
+            self._store.rows[cls].pop(entity_id, None)
+        self._deleted.clear()
         self._store.release(self)
 
     # -- used by the repositories -------------------------------------------------------------
@@ -187,6 +214,8 @@ class MemoryUnitOfWork:
 
     def row(self, cls: type[Any], entity_id: int) -> Row | None:
         """The row as a query in this unit sees it: committed state plus own changes. Read only."""
+        if (cls, entity_id) in self._deleted:
+            return None
         loaded = self._loaded.get((cls, entity_id))
         if loaded is not None and loaded.base is None:
             return values_of(loaded.entity)
@@ -257,7 +286,61 @@ class MemoryUnitOfWork:
         self._sync(key, row, new, refresh)
         return new
 
+    async def insert_unless_exists(self, entity: Any, unique: tuple[str, ...]) -> bool:
+        """`INSERT … ON CONFLICT (unique) DO NOTHING`: False (nothing raised, the unit stays
+        usable) when a row this unit sees has the key. While another unit's uncommitted insert
+        holds the key, wait for its commit or rollback and decide then, as PostgreSQL does.
+        The id always comes from the sequence, as the SQL statement leaves it out."""
+        self.usable()
+        cls = type(entity)
+        wanted = tuple(getattr(entity, name) for name in unique)
+        reservation: Reservation = (cls, unique, wanted)
+        while True:
+            if any(tuple(row[name] for name in unique) == wanted for row in self._visible(cls)):
+                return False
+            holder = self._store.reserved.get(reservation)
+            if holder is None or holder is self:
+                break
+            await self._wait_for(holder, f"{cls.__name__} {wanted}")
+        self._store.reserved[reservation] = self
+        entity.id = None
+        self.add(entity)
+        return True
+
+    async def delete_where(self, cls: type[Any], where: Callable[[Row], bool]) -> int:
+        """`DELETE ... WHERE <where>`: locks each matching row (waiting for, then re-checking,
+        rows another unit holds); gone for this unit now, for the others on commit. Copies this
+        unit held leave it. Returns how many rows went."""
+        self.usable()
+        count = 0
+        for entity_id in list(self.ids(cls)):
+            key = (cls, entity_id)
+            while (row := self.row(cls, entity_id)) is not None and where(row):
+                loaded = self._loaded.get(key)
+                if loaded is not None and loaded.base is None:
+                    del self._loaded[key]  # inserted here: the insert simply never happens
+                elif self.locked_by_other(cls, entity_id):
+                    await self._wait_unlocked(key)
+                    continue
+                else:
+                    self._store.locks[key] = self
+                    self._loaded.pop(key, None)
+                    self._deleted.add(key)
+                count += 1
+                break
+        return count
+
     # -- internals -----------------------------------------------------------------------------
+
+    def _visible(self, cls: type[Any]) -> Iterable[Row]:
+        return [row for i in self.ids(cls) if (row := self.row(cls, i)) is not None]
+
+    def _check_unreferenced(self, key: Key) -> None:
+        """A deleted row no remaining row points at (the foreign keys, from the other side)."""
+        for cls, references in FOREIGN_KEYS.items():
+            for name, target in references.items():
+                if target is key[0] and any(row[name] == key[1] for row in self._visible(cls)):
+                    raise constraint_conflict(key[0], f"row {key[1]} is still used by {cls.__name__}.{name}")
 
     def _require_open(self) -> None:
         if not self._open:
@@ -265,6 +348,7 @@ class MemoryUnitOfWork:
 
     def _reset(self) -> None:
         self._loaded.clear()
+        self._deleted.clear()
         self._poisoned = False
         self._store.release(self)
 
@@ -288,12 +372,17 @@ class MemoryUnitOfWork:
 
     async def _wait_unlocked(self, key: Key) -> None:
         while (holder := self._store.locks.get(key)) not in (None, self):
-            if holder is not None and holder._task is asyncio.current_task():
-                raise RuntimeError("nested units of work in one task would deadlock on this row")
-            try:
-                await self._store.wait_release()
-            except TimeoutError:
-                raise RuntimeError(f"{key[0].__name__} {key[1]} stayed locked too long") from None
+            assert holder is not None
+            await self._wait_for(holder, f"{key[0].__name__} {key[1]}")
+
+    async def _wait_for(self, holder: MemoryUnitOfWork, what: str) -> None:
+        """Until some unit releases what it holds (the caller then looks again)."""
+        if holder._task is asyncio.current_task():
+            raise RuntimeError("nested units of work in one task would deadlock on this row")
+        try:
+            await self._store.wait_release()
+        except TimeoutError:
+            raise RuntimeError(f"{what} stayed locked too long") from None
 
     async def _lock(self, key: Key) -> None:
         await self._wait_unlocked(key)

@@ -23,7 +23,8 @@ from core.models import (
     SessionStatus,
     TaskItem,
 )
-from core.ports import UnitOfWorkFactory
+from core.platform import ConnectCode, InboundDelivery, SurfaceRef
+from core.ports import UnitOfWork, UnitOfWorkFactory
 from storage.db import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 from tests.fakes.memory_uow import memory_uow_factory
@@ -48,7 +49,16 @@ operations = st.one_of(
     st.tuples(st.just("finish_wb"), st.sampled_from(["w1", "w2"]),
               st.sampled_from(["done", "failed", "pending"])),  # fmt: skip
     st.tuples(st.just("put_psa"), st.integers(0, 2)),
+    st.tuples(st.just("accept"), st.integers(0, 3), st.integers(0, 4)),  # key, created second
+    st.tuples(st.just("claim_in"), st.integers(0, 90), st.sampled_from(["w1", "w2"])),
+    st.tuples(st.just("finish_in"), st.sampled_from(["w1", "w2"]), st.sampled_from(["done", "pending"])),
+    st.tuples(st.just("prune"), st.integers(60, 90)),
+    st.tuples(st.just("put_ref"), st.integers(0, 3), st.integers(0, 9)),
+    st.tuples(st.just("code"), st.integers(0, 1), st.integers(0, 60)),  # which code, expires second
+    st.tuples(st.just("redeem"), st.integers(0, 1), st.integers(0, 60)),
 )
+REF_KEYS = ("lane:1", "lane:10", "lan_:1", "Lane:1")
+PLATFORM_OPS = frozenset({"accept", "claim_in", "finish_in", "prune", "put_ref", "code", "redeem"})
 
 # Reaches every interesting path at least once, whatever hypothesis draws.
 ALWAYS_CHECKED: list[tuple[Any, ...]] = [
@@ -65,7 +75,46 @@ ALWAYS_CHECKED: list[tuple[Any, ...]] = [
     ("claim_wb", 6, "w2"), ("claim_wb", 7, "w2"), ("claim_wb", 40, "w2"), ("finish_wb", "w1", "done"),
     ("finish_wb", "w2", "pending"), ("claim_wb", 41, "w1"), ("finish_wb", "w1", "failed"),
     ("put_psa", 0), ("put_psa", 1),
+    ("accept", 0, 3), ("accept", 1, 1), ("accept", 0, 4), ("claim_in", 5, "w1"), ("claim_in", 6, "w2"),
+    ("claim_in", 40, "w2"), ("finish_in", "w1", "done"), ("finish_in", "w2", "done"), ("prune", 80),
+    ("accept", 1, 2), ("accept", 2, 0), ("claim_in", 81, "w1"), ("finish_in", "w1", "pending"),
+    ("put_ref", 0, 1), ("put_ref", 1, 2), ("put_ref", 0, 3), ("put_ref", 3, 4), ("put_ref", 2, 5),
+    ("code", 0, 50), ("code", 0, 60), ("code", 1, 10), ("redeem", 0, 20), ("redeem", 0, 21), ("redeem", 1, 20),
 ]  # fmt: skip
+
+
+async def _apply_platform(op: tuple[Any, ...], uow: UnitOfWork, world: World, log: dict[str, list[int]]) -> Any:
+    """The platform tables' operations; deliveries are reported by key (SQLite reuses the id of a
+    pruned newest row, the fake never does)."""
+    kind = op[0]
+    if kind == "accept":
+        accepted = InboundDelivery(platform="slack", key=f"k{op[1]}", payload={"n": op[1]}, created_at=at(op[2]))
+        fresh = await uow.inbound.accept(accepted)
+        log["inbound"].extend([accepted.id or 0] if fresh else [])
+        return fresh
+    if kind == "claim_in":
+        taken = await uow.inbound.claim_next(worker_id=op[2], now=at(op[1]), lease_until=at(op[1] + 30))
+        return None if taken is None else (taken.key, taken.attempts)
+    if kind == "finish_in":
+        results = []
+        for d in sorted(set(log["inbound"])):
+            if (row := await uow.inbound.get(delivery_id=d)) is not None:
+                results.append((row.key, await uow.inbound.finish(delivery_id=d, worker_id=op[1], status=op[2],
+                                                                  now=at(70), error=op[2])))  # fmt: skip
+        return sorted(results)
+    if kind == "prune":
+        return await uow.inbound.prune(finished_before=at(op[1]))
+    if kind == "put_ref":
+        stored = await uow.surface_refs.put(SurfaceRef(account_id=world.account, surface="slack", key=REF_KEYS[op[1]],
+                                                       ref={"t": op[2]}, updated_at=at(op[2])))  # fmt: skip
+        return stored.ref
+    if kind == "code":
+        await uow.connect_codes.add(ConnectCode(account_id=world.account, code_hash=f"h{op[1]}", created_at=at(0),
+                                                created_by=world.senior, expires_at=at(op[2])))  # fmt: skip
+        return None
+    redeemed = await uow.connect_codes.redeem(code_hash=f"h{op[1]}", now=at(op[2]), platform="teams",
+                                              tenant=f"t{op[2]}")
+    return None if redeemed is None else redeemed.used_by_tenant
 
 
 async def _apply(op: tuple[Any, ...], uow_factory: UnitOfWorkFactory, world: World,
@@ -74,6 +123,13 @@ async def _apply(op: tuple[Any, ...], uow_factory: UnitOfWorkFactory, world: Wor
     Ids are reported as creation positions, since the two stores number rows independently."""
     kind, a, s = op[0], world.account, world.session
     async with uow_factory() as uow:
+        if kind in PLATFORM_OPS:
+            try:
+                result = await _apply_platform(op, uow, world, log)
+                await uow.commit()
+            except Conflict:
+                return "conflict"
+            return result
         if kind == "fact":
             seq = await uow.facts.next_seq(account_id=a, session_id=s)
             added = await uow.facts.add(Fact(account_id=a, session_id=s, seq=seq, text=f"f{seq}",
@@ -204,13 +260,21 @@ async def _observe(uow_factory: UnitOfWorkFactory, world: World, log: dict[str, 
             "open_writebacks": await uow.writebacks.count_open(),
             "psa": None if (c := await uow.psa_connections.get(account_id=a)) is None
             else (c.site, c.updated_at, len(set(log["psa"]))),
+            "inbound": sorted([(d.key, d.payload, d.status, d.attempts, d.lease_owner, d.finished_at, d.error)
+                               for i in set(log["inbound"])
+                               if (d := await uow.inbound.get(delivery_id=i))]),  # fmt: skip
+            "open_inbound": await uow.inbound.count_open(),
+            "refs": [(r.key, r.ref, r.updated_at) for r in await uow.surface_refs.list(account_id=a, key_prefix="")],
+            "lane_1": [r.key for r in await uow.surface_refs.list(account_id=a, key_prefix="lane:1")],
+            "codes": [None if (k := await uow.connect_codes.find(code_hash=h)) is None
+                      else (k.expires_at, k.used_at, k.used_by_tenant) for h in ("h0", "h1")],  # fmt: skip
         }
 
 
 async def _run(ops: list[tuple[Any, ...]], uow_factory: UnitOfWorkFactory) -> tuple[Any, Any]:
     world = await seed(uow_factory)
     log: dict[str, list[int]] = {"facts": [], "steps": [], "handoffs": [], "fixes": [], "turns": [],
-                                 "writebacks": [], "psa": []}  # fmt: skip
+                                 "writebacks": [], "psa": [], "inbound": []}  # fmt: skip
     observed = [await _apply(op, uow_factory, world, log) for op in ops]
     return observed, await _observe(uow_factory, world, log)
 

@@ -16,12 +16,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
 from core.models import Account, Member, PsaConnection, Role
+from core.platform import InboundDelivery, TenantLink
 from storage import db
 from storage.mapping import start_mappers
 from storage.tables import metadata
 from storage.uow import SqlUnitOfWorkFactory
 
 NEW_IN_0002 = {"writebacks", "psa_connections"}
+NEW_IN_0003 = {"tenant_links", "inbound_deliveries", "surface_refs", "connect_codes"}
 
 
 def _schema_diff(connection: Connection) -> list[object]:
@@ -53,7 +55,7 @@ async def test_upgrade_from_empty_twice_matches_tables_py(
             tables = await connection.run_sync(_table_names)
             versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
         assert tables == {t.name for t in metadata.sorted_tables} | {"alembic_version"}
-        assert [v[0] for v in versions] == ["0002"]
+        assert [v[0] for v in versions] == ["0003"]
     finally:
         await engine.dispose()
 
@@ -104,6 +106,40 @@ async def test_0002_upgrades_a_populated_0001_database_and_downgrades_back(
         assert await db.is_current(engine)
         async with factory() as uow:
             assert await uow.psa_connections.get(account_id=account.id or 0) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_0003_upgrades_a_populated_0002_database_and_downgrades_back(
+    own_sql_backend: tuple[str, str],
+) -> None:
+    """The platform tables arrive beside existing data and leave again without touching it."""
+    _, url = own_sql_backend
+    engine = db.make_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to, "upgrade", "0002")
+            assert not NEW_IN_0003 & await connection.run_sync(_table_names)
+        async with factory() as uow:
+            account = await uow.accounts.add(Account(name="Acme IT", created_at=when))
+            await uow.commit()
+        await db.upgrade(engine)
+        async with factory() as uow:
+            await uow.tenants.add(TenantLink(account_id=account.id or 0, platform="slack", external_id="T1",
+                                             name="Acme", created_at=when))  # fmt: skip
+            assert await uow.inbound.accept(InboundDelivery(platform="slack", key="Ev1", payload={}, created_at=when))
+            await uow.commit()
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to, "downgrade", "0002")
+            tables = await connection.run_sync(_table_names)
+            version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+        assert not NEW_IN_0003 & tables and NEW_IN_0002 <= tables and version == "0002"
+        await db.upgrade(engine)
+        async with factory() as uow:
+            assert await uow.tenants.list(account_id=account.id or 0) == []
+            assert await uow.accounts.get_by_name(name="Acme IT") is not None
     finally:
         await engine.dispose()
 
@@ -178,4 +214,4 @@ def test_alembic_command_line_uses_the_packaged_ini(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "cli.db") as connection:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]

@@ -1,0 +1,259 @@
+"""Block Kit messages: the task lane, the escalation-channel post, the handoff DM and assistant
+replies. Pure functions from engine objects to (fallback text, blocks); every result has passed
+`limits.check_blocks`, so what leaves here is a payload Slack accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.slack import kit
+from adapters.slack import labels as w
+from adapters.slack.actions import ADD_FACT, EDIT_FACT, action_id, encode_value
+from adapters.slack.limits import (
+    FALLBACK_TEXT,
+    FIELD_TEXT,
+    SECTION_TEXT,
+    Delivery,
+    check_blocks,
+    fit_chunks,
+    fits,
+    message_chunks,
+)
+from adapters.slack.text import escape, escape_within, shorten, user_mrkdwn
+from core.cards import ActionId, Card, CardAction, CardLine, CardSection
+from core.handoffs import Pickup
+from core.models import Fact, FactSource
+
+Blocks = list[dict[str, Any]]
+MAX_FACT_OPTIONS = 100  # a static_select holds at most 100 options
+STATUS_LINE = 1000
+REASON_ROOM = 2500  # the core keeps reasons to 500 characters; this only bounds odd input
+FIELD_ROOM = FIELD_TEXT - 50  # a field holds 2000 characters, its label included
+
+
+@dataclass(frozen=True)
+class _Density:
+    """How much of the lane one message shows: the longest line (raw characters), how many plain
+    lines and how many buttoned items per section (None: all), how many facts "Edit a fact…" offers."""
+
+    cap: int | None
+    lines: int | None
+    items: int | None
+    options: int = MAX_FACT_OPTIONS
+
+
+# From everything to a compact lane; the first density that fits one message wins.
+_DENSITIES = (
+    _Density(None, None, None), _Density(600, 60, 20, 60), _Density(300, 40, 12, 40), _Density(200, 25, 8, 25),
+    _Density(120, 15, 5, 15), _Density(80, 8, 3, 8), _Density(60, 5, 2, 4),
+)
+
+
+def lane_button(action: CardAction) -> dict[str, Any]:
+    return kit.button(action.label, action_id(action.id), value=encode_value(action.session_id, action.ref),
+                      style=action.style)
+
+
+class _Lane:
+    def __init__(self, density: _Density) -> None:
+        self.density = density
+        self.shortened = False
+
+    def line(self, text: str, room: int | None = None) -> str:
+        """A line at this density; `room` bounds its escaped length (a line that is a block of its own)."""
+        cap = self.density.cap
+        shown = shorten(text, cap) if cap else text
+        while room is not None and len(escape(shown)) > room:
+            shown = shorten(text, max(1, min(len(shown), room) // 2))
+        self.shortened |= shown != text
+        return shown
+
+    def texts(self, lines: list[str]) -> Blocks:
+        return [kit.section(t) for t in fit_chunks("\n".join(lines), SECTION_TEXT, escape)]
+
+    def section(self, sec: CardSection) -> Blocks:
+        head = f"*{sec.heading}*"
+        if not sec.lines:
+            return self.texts([head, w.EMPTY.format(text=sec.empty_text)])
+        d = self.density
+        plain = [i for i, ln in enumerate(sec.lines) if not ln.actions]
+        buttoned = [i for i, ln in enumerate(sec.lines) if ln.actions]
+        shown = set(plain[: d.lines]) | set(buttoned[: d.items])
+        hidden_plain = len(plain) - len(plain[: d.lines])
+        hidden_buttoned = len(buttoned) - len(buttoned[: d.items])
+        out: Blocks = []
+        buffer = [head]
+        for i, ln in enumerate(sec.lines):
+            if i not in shown:
+                continue
+            if not ln.actions:
+                buffer.append("• " + self.line(ln.text))
+            else:
+                if buffer:
+                    out += self.texts(buffer)
+                    buffer = []
+                out += self.buttoned(ln)
+        if hidden_plain:
+            buffer.append(w.MORE_LINES.format(n=hidden_plain))
+        if hidden_buttoned:
+            buffer.append(w.MORE_ITEMS.format(n=hidden_buttoned))
+        if buffer:
+            out += self.texts(buffer)
+        if sec.actions:
+            out.append(kit.actions([lane_button(a) for a in sec.actions]))
+        return out
+
+    def buttoned(self, ln: CardLine) -> Blocks:
+        """One block per item, so each block's action_ids are unique and a click names its item."""
+        text = escape(self.line(ln.text, room=SECTION_TEXT))
+        if len(ln.actions) == 1:
+            return [kit.section(text, accessory=lane_button(ln.actions[0]))]
+        return [kit.section(text), kit.actions([lane_button(a) for a in ln.actions])]
+
+
+def _fact_select(facts: Sequence[Fact], most: int) -> dict[str, Any] | None:
+    """R5: only notes are edited directly; promoted facts are edited through their source item.
+    The latest `most` notes are offered: each option weighs on the message's size budget."""
+    editable = [f for f in facts if f.source == FactSource.NOTE and f.deleted_at is None and f.id is not None]
+    if not editable:
+        return None
+    return {"type": "static_select", "action_id": EDIT_FACT, "placeholder": kit.plain(w.EDIT_FACT),
+            "options": [kit.option(shorten(f"{f.label} {f.text}", 40), encode_value(f.session_id, f.id))
+                        for f in editable[-most:]]}
+
+
+def _render_lane(card: Card, facts: Sequence[Fact], density: _Density) -> Blocks:
+    lane = _Lane(density)
+    blocks: Blocks = [kit.header(card.title), kit.context(escape(lane.line(card.status_line, room=STATUS_LINE)))]
+    for sec in card.sections:
+        blocks += [kit.divider(), *lane.section(sec)]
+    if card.banner is not None:
+        blocks += [kit.divider(), *lane.buttoned(card.banner)]
+    final = [lane_button(a) for a in card.actions]
+    open_session = next((a for a in card.actions if a.id == ActionId.PREVIEW_RESOLVE), None)
+    if open_session is not None:
+        final.append(kit.button(w.ADD_FACT, ADD_FACT, value=encode_value(open_session.session_id, None)))
+        select = _fact_select(facts, density.options)
+        if select is not None:
+            final.append(select)
+    if final:
+        blocks += [kit.divider(), kit.actions(final)]
+    if lane.shortened:
+        blocks.append(kit.context(w.SHORTENED))
+    return blocks
+
+
+def lane_blocks(card: Card, *, facts: Sequence[Fact] = ()) -> tuple[str, Blocks]:
+    """The one task-lane message. Pass the view's facts to offer "Edit a fact…" for notes (R5).
+    A lane too big for one message is shown denser (shorter lines, fewer items), always saying so."""
+    blocks: Blocks = []
+    for density in _DENSITIES:
+        blocks = _render_lane(card, facts, density)
+        if fits(blocks):
+            break
+    check_blocks(blocks, surface="message")
+    text = shorten(w.LANE_FALLBACK.format(title=card.title, status=card.status_line), FALLBACK_TEXT)
+    return escape(text), blocks
+
+
+def _ticket(ticket: str | None) -> str:
+    if not ticket:
+        return w.NO_TICKET
+    return escape_within(ticket if ticket.startswith("#") else f"#{ticket}", FIELD_ROOM)
+
+
+def escalation_post_blocks(*, session_id: int, title: str, ticket: str | None, escalated_by: str, reason: str,
+                           target: str | None, handoff_id: int, claimed_by: str | None) -> tuple[str, Blocks]:
+    """R22/R23: the escalation-channel post; with `claimed_by` set, the same post after the claim."""
+    name = f"#{session_id} {title}"
+    fields = [w.TICKET_FIELD.format(ticket=_ticket(ticket)),
+              w.BY_FIELD.format(name=escape_within(escalated_by, FIELD_ROOM))]
+    if target:
+        fields.append(w.TARGET_FIELD.format(name=escape_within(target, FIELD_ROOM)))
+    blocks: Blocks = [kit.header(w.ESCALATION_HEADER.format(title=name)), kit.fields_section(fields)]
+    blocks.append(kit.section(w.REASON_TEXT.format(reason=escape_within(reason, REASON_ROOM))))
+    if claimed_by:
+        blocks.append(kit.section(w.PICKED_UP_BY.format(name=escape_within(claimed_by, FIELD_ROOM))))
+    else:
+        blocks.append(kit.actions([kit.button(w.PICK_UP, action_id(ActionId.PICKUP),
+                                              value=encode_value(session_id, handoff_id), style="primary")]))
+    check_blocks(blocks, surface="message")
+    text = w.ESCALATION_FALLBACK.format(title=name, reason=shorten(reason, 150), by=escalated_by)
+    if claimed_by:
+        text += " · " + w.PICKED_UP_BY.format(name=claimed_by)
+    return escape(shorten(text, FALLBACK_TEXT)), blocks
+
+
+def _dm_head(pickup: Pickup) -> tuple[str, Blocks]:
+    s, handoff = pickup.session, pickup.handoff
+    by = pickup.escalated_by.name if pickup.escalated_by else "someone"
+    name = f"#{s.id} {s.title}"
+    head: Blocks = [
+        kit.header(w.DM_HEADER.format(title=name)),
+        kit.fields_section([w.TICKET_FIELD.format(ticket=_ticket(s.ticket_ref)),
+                            w.BY_FIELD.format(name=escape_within(by, FIELD_ROOM))]),
+        kit.section(w.REASON_TEXT.format(reason=escape_within(handoff.reason, REASON_ROOM))),
+    ]
+    return escape(shorten(w.DM_FALLBACK.format(title=name, by=by), FALLBACK_TEXT)), head
+
+
+def _dm_body(pickup: Pickup, density: _Density, package_chars: int | None) -> str:
+    """Facts, what was tried and the package as markdown; at a density, with every cut said aloud."""
+    def listed(heading: str, entries: tuple[str, ...], empty: str) -> str:
+        if not entries:
+            return f"{heading}\n{empty}"
+        shown = entries[: density.lines]
+        lines = [f"• {shorten(e, density.cap) if density.cap else e}" for e in shown]
+        if len(entries) > len(shown):
+            lines.append(w.MORE_LINES.format(n=len(entries) - len(shown)))
+        return "\n".join([heading, *lines])
+
+    package = pickup.package
+    if package_chars is not None and len(package) > package_chars:
+        shown = shorten(package, package_chars)
+        package = shown + "\n\n" + w.DM_PACKAGE_SHORTENED.format(shown=f"{len(shown) - 1:,}", total=f"{len(package):,}")
+    return "\n\n".join([listed(w.DM_FACTS, pickup.facts, w.DM_NO_FACTS),
+                        listed(w.DM_TRIED, pickup.tried, w.DM_NOTHING_TRIED), f"{w.DM_PACKAGE}\n{package}"])
+
+
+_DM_DENSITIES = ((_Density(None, None, None), None), (_Density(400, 30, None), 7000), (_Density(300, 20, None), 5000),
+                 (_Density(200, 12, None), 3000), (_Density(120, 8, None), 1500), (_Density(60, 3, None), 300))
+
+
+def handoff_dm_blocks(pickup: Pickup) -> tuple[str, Blocks]:
+    """R23: what the senior receives on claim, as one message: who, why, the facts, what was tried,
+    the package. Too long for one message, it is shortened visibly (saying where the full package
+    is); `handoff_dm_delivery` sends everything instead, over several messages or a file."""
+    fallback, head = _dm_head(pickup)
+    blocks = head
+    for density, package_chars in _DM_DENSITIES:
+        body = _dm_body(pickup, density, package_chars)
+        blocks = head + [kit.section(t) for t in fit_chunks(body, SECTION_TEXT, user_mrkdwn)]
+        if fits(blocks):
+            break
+    check_blocks(blocks, surface="message")
+    return fallback, blocks
+
+
+def handoff_dm_delivery(pickup: Pickup) -> Delivery:
+    """The same context with nothing shortened: send every message in order, then upload `snippet`
+    as a file when it is set (a package too long for MAX_MESSAGES messages)."""
+    fallback, head = _dm_head(pickup)
+    rest = message_chunks(_dm_body(pickup, _DENSITIES[0], None), filename=f"handoff-{pickup.session.id}.md")
+    if rest.snippet is not None:
+        notice = rest.messages[0][1]
+        check_blocks(head + notice, surface="message")
+        return Delivery(messages=[(fallback, head + notice)], snippet=rest.snippet, filename=rest.filename)
+    first_blocks = rest.messages[0][1]
+    if fits(head + first_blocks):
+        check_blocks(head + first_blocks, surface="message")
+        return Delivery(messages=[(fallback, head + first_blocks), *rest.messages[1:]], filename=rest.filename)
+    check_blocks(head, surface="message")
+    return Delivery(messages=[(fallback, head), *rest.messages], filename=rest.filename)
+
+
+def reply_blocks(text: str) -> Delivery:
+    """The assistant's reply in the thread: sections within limits, several messages, or a file."""
+    return message_chunks(text, filename="reply.md")

@@ -1,0 +1,112 @@
+"""Every sentence the Slack renderers show (blocks, modals, Home), in one place. Placeholders that
+carry user text are filled with already-escaped mrkdwn by the renderers."""
+
+from __future__ import annotations
+
+# Task lane
+ADD_FACT = "Add fact"
+EDIT_FACT = "Edit a fact…"
+LANE_FALLBACK = "{title} — {status}"
+SHORTENED = "Long lines are shortened here (…); the full text is kept in the session and used in notes."
+MORE_LINES = "_…and {n} more not shown here._"
+MORE_ITEMS = "_…and {n} more not shown here; they stay open and appear as these are confirmed._"
+EMPTY = "_{text}_"
+
+# Escalation channel
+ESCALATION_HEADER = "Escalation: {title}"
+ESCALATION_FALLBACK = "Escalation {title}: {reason} (by {by})"
+TICKET_FIELD = "*Ticket*\n{ticket}"
+NO_TICKET = "no ticket linked"
+BY_FIELD = "*Escalated by*\n{name}"
+TARGET_FIELD = "*Asked for*\n{name}"
+REASON_TEXT = "*Reason*\n{reason}"
+PICK_UP = "Pick up"
+PICKED_UP_BY = ":white_check_mark: Picked up by {name}"
+
+# Handoff DM
+DM_HEADER = "You picked up {title}"
+DM_FALLBACK = "You picked up {title}, escalated by {by}."
+DM_FACTS = "*What we know*"
+DM_NO_FACTS = "_No facts were recorded._"
+DM_TRIED = "*What was tried*"
+DM_NOTHING_TRIED = "_Nothing was tried yet._"
+DM_PACKAGE = "*Escalation package*"
+DM_PACKAGE_SHORTENED = ("_Shortened to fit one message: {shown} of {total} characters shown. The full package is "
+                        "in the ticket's internal notes, or stored with the session when no ticket is linked._")
+
+# Long texts
+SNIPPET_NOTICE = ("This is long ({chars} characters), so it comes as a file, {filename}, "
+                  "instead of many messages.")
+PART_OF = "part {k} of {n}"
+
+# Modals
+CANCEL = "Cancel"
+CLOSE = "Close"
+POST = "Post"
+SAVE = "Save"
+LOADING = ":hourglass_flowing_sand: Preparing… this window fills in by itself in a moment."
+RESOLVE_TITLE = "Resolution note"
+RESOLVE_HEAD = "Resolution note for session #{id} · state v{version}{cached}. It is posted customer-visible."
+CACHED = " · cached"
+DETERMINISTIC = (":warning: Composed deterministically from the facts and the fix: the assistant was "
+                 "unavailable{reason}. Read it before posting.")
+NOTE_LABEL = "Note (markdown)"
+NOTE_PART_LABEL = "Note, part {k} of {n}"
+NOTE_SPLIT = ("This note is {chars} characters, more than one box holds ({box}), so it is split over {n} "
+              "boxes. Edit any of them; they are joined in order when you post.")
+NOTE_TOO_LONG = ":warning: The note is {chars} characters; at most {max} can be posted. Shorten it first."
+SUMMARY_LABEL = "Resolution summary"
+SUMMARY_HINT = "At most {max} characters. Left empty, the note's first line is used."
+TIME_LABEL = "Time entry"
+TIME_OPTION = "Log {minutes} minutes on the ticket"
+ESCALATE_TITLE = "Escalate session"
+REASON_LABEL = "Why escalate?"
+TARGET_LABEL = "Ask a colleague"
+TARGET_PLACEHOLDER = "Anyone in the escalation channel"
+TARGETS_CUT = "Only the first {shown} of {total} colleagues fit in this list; leave it empty to let anyone pick it up."
+PACKAGE_HEAD = ("*Escalation package* for session #{id} (state v{version}). It is posted as an internal note, "
+                "never customer-visible:")
+PARTIAL_TITLE = "Partly worked"
+PARTIAL_LABEL = "What changed, and what still fails?"
+FAILED_TITLE = "Didn't work"
+FAILED_LABEL = "Why didn't it work?"
+MESSAGE_TITLE = "ResolutionFlow"
+FACT_ADD_TITLE = "Add a fact"
+FACT_EDIT_TITLE = "Edit a fact"
+FACT_LABEL = "What do we know?"
+FACT_TOO_LONG = ("This fact is {chars} characters, more than the {max} a fact may have. It is shown here in "
+                 "full; write the shortened fact in the box below.")
+SETTINGS_TITLE = "Settings"
+CHANNEL_LABEL = "Escalation channel"
+CHANNEL_HINT = "Escalations are posted here with a Pick up button. Invite the bot to the channel."
+RESOLVED_STATUS_LABEL = "ConnectWise status id on resolve"
+ESCALATED_STATUS_LABEL = "ConnectWise status id on escalate"
+STATUS_HINT = "A number from your board's statuses. Left empty, the ticket status is not changed."
+TIME_ENTRIES_LABEL = "Time entries"
+TIME_ENTRIES_OPTION = "Offer to log working time as a time entry on resolve"
+
+# Inline submission errors (R15)
+ERR_NOTE_EMPTY = "The note is empty; write at least one line."
+ERR_NOTE_LONG = "The note is {chars} characters; at most {max} fit."
+ERR_SUMMARY_LONG = "The summary is {chars} characters; at most {max}."
+ERR_REASON_EMPTY = "Say why you escalate."
+ERR_REASON_LONG = "The reason is {chars} characters; at most {max}."
+ERR_PARTIAL_EMPTY = "Say what changed and what still fails."
+ERR_TEXT_LONG = "This is {chars} characters; at most {max}."
+ERR_FACT_EMPTY = "A fact needs some text."
+ERR_STATUS_ID = "A status id is a whole number, like 42."
+
+# App Home
+HOME_HEADER = "ResolutionFlow"
+HOME_SESSIONS = "*My open sessions*"
+HOME_NO_SESSIONS = "_No open sessions. Mention the bot in a thread, or use `/rf new <problem>`._"
+HOME_SESSION = "*#{id} {title}*\n{status}{ticket}"
+HOME_OPEN = "Open thread"
+HOME_MORE_SESSIONS = "_…and {n} more open sessions._"
+HOME_QUEUE = "*Escalations awaiting pickup*"
+HOME_QUEUE_EMPTY = "_Nothing is waiting._"
+HOME_QUEUE_LINE = "*#{id} {title}*\n{reason}\n_by {by} · {when}_"
+HOME_MORE_QUEUE = "_…and {n} more; `/rf queue` lists them all._"
+HOME_METRIC = "*Pickup-to-first-action*"
+HOME_METRIC_LINE = ("*Last {days} days*: {n_claimed} claimed, {n_with_action} with an action\n"
+                    "average {avg} · median {median} · p95 {p95}")

@@ -1,0 +1,105 @@
+"""What Slack hears of the engine's events, after commit (R22): the assistant's reply in the thread
+plus one lane update per chat turn; escalations posted to the account's escalation channel with
+Pick up, updated for everyone on claim (R23); resolutions and ticket writebacks told in the thread.
+It acts on every session that has a Slack lane, wherever the event started (Slack, Teams, console)."""
+
+from __future__ import annotations
+
+import logging
+
+from adapters.slack import blocks
+from adapters.slack.surface import SlackSurface
+from core.events import (
+    EscalationClaimed,
+    EscalationCreated,
+    MessagePosted,
+    SessionResolved,
+    TurnAnswered,
+    WritebackFinished,
+)
+from core.platform import PLATFORM_NAMES, SLACK
+from core.surfaces import escalation_key
+
+log = logging.getLogger("rflow.slack")
+CHANNEL_PREF = "slack_escalation_channel"
+RESOLVED = {"resolved_local": "resolved here (no ticket linked, nothing posted to the PSA)",
+            "writeback_pending": "resolved; the note is on its way to the ticket"}
+
+
+class SlackNotifier:
+    def __init__(self, surface: SlackSurface) -> None:
+        self.surface = surface
+        self.engine = surface.engine
+
+    async def turn_answered(self, event: TurnAnswered) -> None:
+        text = event.reply if event.reply else f"The assistant could not answer ({event.failure}); your message is kept."
+        if await self.surface.say_in_session(event.account_id, event.session_id, text, title="Assistant reply"):
+            await self.surface.refresh_lane(event.account_id, event.session_id)
+
+    async def message_posted(self, event: MessagePosted) -> None:
+        """A message from another surface (Teams, the console) is repeated in the Slack thread."""
+        if event.via == SLACK:
+            return
+        where = PLATFORM_NAMES.get(event.via, event.via)
+        await self.surface.say_in_session(event.account_id, event.session_id, f"*{event.author}* (in {where}): {event.text}")
+
+    async def escalation_created(self, event: EscalationCreated) -> None:
+        await self.surface.refresh_lane(event.account_id, event.session_id)
+        team = await self.surface.team_for_account(event.account_id)
+        if team is None:
+            return
+        channel = await self._escalation_channel(event.account_id)
+        where = "no escalation channel is set (an admin sets one with /rf settings)"
+        if channel:
+            text, post = self._post(event.session_id, event.title, event.ticket, event.escalated_by, event.reason,
+                                    event.target, event.handoff_id, None)
+            ts = await self.surface.gateway.post(team, channel, text, blocks=post)
+            if ts:
+                await self.engine.surfaces.put(account_id=event.account_id, surface=SLACK, key=escalation_key(event.handoff_id),
+                                               session_id=event.session_id,
+                                               ref={"team": team, "channel": channel, "ts": ts, "title": event.title,
+                                                    "ticket": event.ticket, "escalated_by": event.escalated_by,
+                                                    "reason": event.reason, "target": event.target})
+                where = f"posted to <#{channel}> for pickup"
+        await self.surface.say_in_session(event.account_id, event.session_id,
+                                          f":rotating_light: {event.escalated_by} escalated this session: {event.reason}. It is {where}.")
+        if event.target_id is not None:  # R22: the named target hears it directly
+            text, post = self._post(event.session_id, event.title, event.ticket, event.escalated_by, event.reason,
+                                    event.target, event.handoff_id, None)
+            for user in await self.engine.tenants.platform_user_ids(account_id=event.account_id, member_id=event.target_id,
+                                                                    platform=SLACK):
+                await self.surface.gateway.dm(team, user, f"{event.escalated_by} escalated session #{event.session_id} to you. {text}",
+                                              blocks=post)
+
+    async def escalation_claimed(self, event: EscalationClaimed) -> None:
+        ref = await self.engine.surfaces.get(account_id=event.account_id, surface=SLACK, key=escalation_key(event.handoff_id))
+        if ref is not None:
+            r = ref.ref
+            text, post = self._post(event.session_id, event.title, r.get("ticket"), r.get("escalated_by", event.escalated_by),
+                                    r.get("reason", ""), r.get("target"), event.handoff_id, event.claimed_by)
+            await self.surface.gateway.update(r["team"], r["channel"], r["ts"], text, blocks=post)
+        if await self.surface.say_in_session(event.account_id, event.session_id,
+                                             f":raising_hand: {event.claimed_by} picked up this session and is on it."):
+            await self.surface.refresh_lane(event.account_id, event.session_id)
+
+    async def session_resolved(self, event: SessionResolved) -> None:
+        said = RESOLVED.get(event.outcome, event.outcome)
+        if await self.surface.say_in_session(event.account_id, event.session_id,
+                                             f":white_check_mark: {event.resolved_by} {said} (`{event.outcome}`)."):
+            await self.surface.refresh_lane(event.account_id, event.session_id)
+
+    async def writeback_finished(self, event: WritebackFinished) -> None:
+        await self.surface.say_in_session(event.account_id, event.session_id,
+                                          f"Ticket #{event.ticket_id}: {event.message}")
+
+    async def _escalation_channel(self, account_id: int) -> str | None:
+        value = (await self.engine.accounts.preferences_for_surface(account_id=account_id)).get(CHANNEL_PREF)
+        return str(value) if value else None
+
+    @staticmethod
+    def _post(session_id: int, title: str, ticket: str | None, escalated_by: str, reason: str, target: str | None,
+              handoff_id: int, claimed_by: str | None) -> tuple[str, list[dict[str, object]]]:
+        text, post = blocks.escalation_post_blocks(session_id=session_id, title=title, ticket=ticket,
+                                                   escalated_by=escalated_by, reason=reason, target=target,
+                                                   handoff_id=handoff_id, claimed_by=claimed_by)
+        return text, list(post)

@@ -1,0 +1,138 @@
+"""What every Slack handler shares: who is calling (workspace → account, user → member), the task-lane
+message of a session (posted once, then updated in place with chat.update), and saying things in a
+session's thread. State always comes from the engine, so a failed update heals on the next change."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from adapters.slack import blocks
+from adapters.slack.gateway import SlackGateway
+from adapters.slack.limits import Delivery, message_chunks
+from core.cards import lane_card
+from core.engine import Engine
+from core.platform import SLACK
+from core.surfaces import lane_key
+from core.tenants import PlatformUser, SignedIn
+
+log = logging.getLogger("rflow.slack")
+EVERY_MESSAGE = 10_000
+SIGN_IN_TTL_SECONDS = 30.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thread:
+    team: str
+    channel: str
+    ts: str
+
+    @property
+    def ref(self) -> str:
+        return f"slack:{self.team}:{self.channel}:{self.ts}"
+
+    @classmethod
+    def parse(cls, ref: str | None) -> Thread | None:
+        parts = (ref or "").split(":")
+        if len(parts) != 4 or parts[0] != SLACK:
+            return None
+        return cls(team=parts[1], channel=parts[2], ts=parts[3])
+
+
+class SlackSurface:
+    def __init__(self, engine: Engine, gateway: SlackGateway) -> None:
+        self.engine = engine
+        self.gateway = gateway
+        self._known_teams: dict[str, str] = {}
+        self._signed: dict[tuple[str, str], tuple[float, SignedIn]] = {}
+
+    async def sign_in(self, team: str, user_id: str, team_name: str | None = None) -> SignedIn:
+        """The member behind a Slack user; a workspace's first contact creates its account. Kept a
+        few seconds: every engine call re-checks the member's account and role itself (R35)."""
+        cached = self._signed.get((team, user_id))
+        if cached and time.monotonic() - cached[0] < SIGN_IN_TTL_SECONDS:
+            return cached[1]
+        signed = await self._sign_in(team, user_id, team_name)
+        self._signed[(team, user_id)] = (time.monotonic(), signed)
+        return signed
+
+    async def _sign_in(self, team: str, user_id: str, team_name: str | None) -> SignedIn:
+        profile = await self.gateway.user(team, user_id)
+        name = team_name or self._known_teams.get(team) or await self._team_name(team)
+        signed = await self.engine.tenants.sign_in(PlatformUser(
+            platform=SLACK, tenant_id=team, tenant_name=name, user_id=user_id, name=profile.name,
+            email=profile.email, platform_admin=profile.is_admin))
+        self._known_teams[team] = name
+        return signed
+
+    async def _team_name(self, team: str) -> str:
+        if await self.engine.tenants.account_id_for(platform=SLACK, tenant_id=team) is not None:
+            return team  # already linked: the name is only used for a new account
+        try:
+            client = await self.gateway.client(team)
+            info = await client.team_info(team=team)
+            return str(info["team"].get("name") or team)
+        except Exception as exc:  # a name is nice to have; the workspace id will do
+            log.warning("team.info for %s failed: %s", team, exc)
+            return team
+
+    async def team_for_account(self, account_id: int) -> str | None:
+        for link in await self.engine.tenants.links(account_id=account_id):
+            if link.platform == SLACK:
+                return link.external_id
+        return None
+
+    # The task lane ------------------------------------------------------------------------------
+
+    async def post_lane(self, account_id: int, session_id: int, thread: Thread) -> None:
+        view = await self.engine.sessions.view_for_surface(account_id=account_id, session_id=session_id)
+        text, lane = blocks.lane_blocks(lane_card(view), facts=view.facts)
+        ts = await self.gateway.post(thread.team, thread.channel, text, blocks=lane, thread_ts=thread.ts)
+        if ts is None:
+            return
+        await self.engine.surfaces.put(account_id=account_id, surface=SLACK, key=lane_key(session_id),
+                                       session_id=session_id,
+                                       ref={"team": thread.team, "channel": thread.channel, "ts": ts, "thread_ts": thread.ts})
+
+    async def refresh_lane(self, account_id: int, session_id: int) -> bool:
+        """Re-render the lane from the database; False when there is none here or Slack refused."""
+        ref = await self.engine.surfaces.get(account_id=account_id, surface=SLACK, key=lane_key(session_id))
+        if ref is None:
+            return False
+        view = await self.engine.sessions.view_for_surface(account_id=account_id, session_id=session_id)
+        text, lane = blocks.lane_blocks(lane_card(view), facts=view.facts)
+        return await self.gateway.update(ref.ref["team"], ref.ref["channel"], ref.ref["ts"], text, blocks=lane)
+
+    async def lane_thread(self, account_id: int, session_id: int) -> Thread | None:
+        ref = await self.engine.surfaces.get(account_id=account_id, surface=SLACK, key=lane_key(session_id))
+        if ref is None:
+            return None
+        return Thread(team=ref.ref["team"], channel=ref.ref["channel"], ts=ref.ref["thread_ts"])
+
+    async def say(self, thread: Thread, text: str, *, title: str = "Note") -> None:
+        """Long text goes as several messages, or as a snippet when it would take too many."""
+        delivery = message_chunks(text)
+        if delivery.snippet is not None:
+            if await self.gateway.snippet(thread.team, thread.channel, thread_ts=thread.ts, title=title,
+                                          content=delivery.snippet):
+                return
+            delivery = message_chunks(text, max_messages=EVERY_MESSAGE)  # no file: every part as a message
+        for fallback, chunk_blocks in delivery.messages:
+            await self.gateway.post(thread.team, thread.channel, fallback, blocks=chunk_blocks, thread_ts=thread.ts)
+
+    async def deliver_dm(self, team: str, user: str, delivery: Delivery, *, title: str) -> None:
+        """Several messages, or the text as a file, in the person's DM with the bot."""
+        for fallback, chunk_blocks in delivery.messages:
+            await self.gateway.dm(team, user, fallback, blocks=chunk_blocks)
+        if delivery.snippet is not None:
+            channel = await self.gateway.dm_channel(team, user)
+            if channel is not None:
+                await self.gateway.snippet(team, channel, thread_ts=None, title=title, content=delivery.snippet)
+
+    async def say_in_session(self, account_id: int, session_id: int, text: str, *, title: str = "Note") -> bool:
+        thread = await self.lane_thread(account_id, session_id)
+        if thread is None:
+            return False
+        await self.say(thread, text, title=title)
+        return True

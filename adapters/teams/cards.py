@@ -1,0 +1,183 @@
+"""Teams cards: engine objects in, Adaptive Card JSON (schema 1.5, plain dicts) out.
+
+Pure functions with no SDK and no network, so every card can be validated against Microsoft's
+schema in a test. Buttons follow `card_actions`; wording lives in `cards_text`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.teams import cards_text as t
+from adapters.teams.card_actions import (
+    INPUT_LOG_TIME,
+    INPUT_NOTE,
+    INPUT_SUMMARY,
+    TOGGLE_OFF,
+    TOGGLE_ON,
+    FormAction,
+    execute,
+)
+from adapters.teams.cards_base import (
+    CARD_LIMIT_BYTES,
+    Element,
+    action_set,
+    adaptive_card,
+    card_size,
+    card_size_ok,
+    fact_set,
+    fit_count,
+    heading,
+    message_chunks,
+    safe,
+    subtle,
+    text_blocks,
+    text_input,
+)
+from adapters.teams.cards_base import title as title_blocks
+from adapters.teams.cards_lane import CardRender, fit, render_card, render_lane
+from core.cards import ActionId, Card, CardLine, CardSection
+from core.handoffs import Pickup, QueueEntry
+from core.metric import DEFINITION, PickupMetric
+from core.previews import Preview
+from core.resolution import MAX_NOTE_CHARS, MAX_SUMMARY_CHARS
+
+__all__ = [
+    "CARD_LIMIT_BYTES", "CardRender", "card_size", "card_size_ok", "escalation_post_card", "handoff_card",
+    "help_card", "lane_card", "message_chunks", "queue_card", "render_handoff", "render_lane", "resolution_card",
+    "safe", "stats_card",
+]
+
+
+def lane_card(card: Card, *, targets: Sequence[tuple[int, str]] = ()) -> dict[str, Any]:
+    """The task lane as one card. Use `render_lane` when posting: an oversized lane moves text into
+    its `overflow`, which must follow as messages."""
+    return render_lane(card, targets=targets).card
+
+
+def resolution_card(preview: Preview, *, summary_default: str, offer_time_minutes: int | None) -> dict[str, Any]:
+    """The note preview as an editable form; the submit carries the state_version it was shown at (R2)."""
+    if preview.kind != "resolve":
+        raise ValueError("resolution_card renders resolution previews only")
+    cached = t.RESOLUTION_CACHED if preview.cached else ""
+    body: list[Element] = [
+        *title_blocks(t.RESOLUTION_TITLE.format(id=preview.session_id)),
+        *subtle(t.RESOLUTION_VERSION.format(version=preview.state_version, cached=cached)),
+    ]
+    if preview.composed_by == "deterministic":
+        reason = f" ({preview.fallback_reason})" if preview.fallback_reason else ""
+        body += text_blocks(t.RESOLUTION_DETERMINISTIC.format(reason=reason), color="Warning", spacing="Small")
+    body.append(text_input(INPUT_NOTE, t.RESOLUTION_NOTE_LABEL, max_length=MAX_NOTE_CHARS, value=preview.markdown,
+                           multiline=True, required=True, error=t.REQUIRED))
+    body.append(text_input(INPUT_SUMMARY, t.RESOLUTION_SUMMARY_LABEL, max_length=MAX_SUMMARY_CHARS,
+                           value=summary_default))
+    if offer_time_minutes:
+        body.append({"type": "Input.Toggle", "id": INPUT_LOG_TIME,
+                     "title": t.RESOLUTION_TIME.format(minutes=offer_time_minutes),
+                     "value": TOGGLE_OFF, "valueOn": TOGGLE_ON, "valueOff": TOGGLE_OFF, "wrap": True})
+    submit = execute(FormAction.POST_RESOLUTION, t.RESOLUTION_SUBMIT, preview.session_id, style="positive",
+                     version=preview.state_version)
+    return adaptive_card(body, [submit])
+
+
+def escalation_post_card(*, session_id: int, title: str, ticket: str | None, escalated_by: str, reason: str,
+                         target: str | None, handoff_id: int, claimed_by: str | None) -> dict[str, Any]:
+    """The escalation channel's post: **Pick up** until someone claims it, then who did (R23)."""
+    pairs = [(t.ESCALATION_TICKET, f"#{ticket}" if ticket else t.ESCALATION_NO_TICKET),
+             (t.ESCALATION_BY, escalated_by), (t.ESCALATION_REASON, reason)]
+    if target:
+        pairs.append((t.ESCALATION_TARGET, target))
+    body: list[Element] = [*title_blocks(t.ESCALATION_TITLE.format(id=session_id, title=title)), fact_set(pairs)]
+    if claimed_by is not None:
+        body += text_blocks(t.PICKED_UP_BY.format(name=claimed_by), color="Good", weight="Bolder")
+        return adaptive_card(body)
+    return adaptive_card(body, [execute(ActionId.PICKUP, t.PICK_UP, session_id, handoff_id, style="positive")])
+
+
+def render_handoff(pickup: Pickup) -> CardRender:
+    """The senior's handoff context (package, facts, what was tried), fitted like the lane."""
+    session, handoff = pickup.session, pickup.handoff
+    by = pickup.escalated_by.name if pickup.escalated_by else "?"
+    card = Card(
+        title=t.HANDOFF_TITLE.format(id=session.id, title=session.title),
+        status_line=t.HANDOFF_FROM.format(by=by, reason=handoff.reason) + " " + t.HANDOFF_HANDLER,
+        sections=(
+            CardSection(heading=t.HANDOFF_PACKAGE, empty_text=t.HANDOFF_NONE,
+                        lines=(CardLine(text=card_markdown(pickup.package)),) if pickup.package.strip() else ()),
+            CardSection(heading=t.HANDOFF_FACTS, empty_text=t.HANDOFF_NONE,
+                        lines=tuple(CardLine(text=fact) for fact in pickup.facts)),
+            CardSection(heading=t.HANDOFF_TRIED, empty_text=t.HANDOFF_NONE,
+                        lines=tuple(CardLine(text=line) for line in pickup.tried)),
+        ),
+    )
+    return fit(card, render_card)
+
+
+def handoff_card(pickup: Pickup) -> dict[str, Any]:
+    """The handoff card alone; post `render_handoff(pickup).overflow` after it when there is any."""
+    return render_handoff(pickup).card
+
+
+def queue_card(entries: list[QueueEntry]) -> dict[str, Any]:
+    """Escalations awaiting pickup, each with its Pick up; more than a message holds are counted."""
+    def build(count: int) -> dict[str, Any]:
+        body: list[Element] = [*title_blocks(t.QUEUE_TITLE)]
+        if not entries:
+            body += subtle(t.QUEUE_EMPTY)
+        for entry in entries[:count]:
+            body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": [
+                *text_blocks(t.QUEUE_LINE.format(id=entry.session.id, title=entry.session.title)),
+                *subtle(t.QUEUE_DETAIL.format(reason=entry.handoff.reason, when=card_time(entry.handoff.created_at),
+                                              by=entry.escalated_by.name if entry.escalated_by else "?")),
+                action_set([execute(ActionId.PICKUP, t.PICK_UP, entry.session.id or 0, entry.handoff.id,
+                                    style="positive")]),
+            ]})
+        if count < len(entries):
+            body += subtle(t.QUEUE_MORE.format(n=len(entries) - count))
+        return adaptive_card(body)
+
+    return build(fit_count(build, len(entries)))
+
+
+def stats_card(metrics: list[PickupMetric]) -> dict[str, Any]:
+    """Pickup-to-first-action per period, with its definition (R26: responsiveness, not time saved)."""
+    body: list[Element] = [*title_blocks(t.STATS_TITLE)]
+    if not metrics:
+        body += subtle(t.STATS_NONE)
+    for metric in metrics:
+        body += heading(t.STATS_PERIOD.format(days=metric.days))
+        body.append(fact_set([
+            (t.STATS_CLAIMED, str(metric.n_claimed)), (t.STATS_WITH_ACTION, str(metric.n_with_action)),
+            (t.STATS_AVERAGE, duration(metric.average_s)), (t.STATS_MEDIAN, duration(metric.median_s)),
+            (t.STATS_P95, duration(metric.p95_s)),
+        ]))
+    body += subtle(metrics[0].definition if metrics else DEFINITION)
+    return adaptive_card(body)
+
+
+def help_card() -> dict[str, Any]:
+    body: list[Element] = [*title_blocks(t.HELP_TITLE), *text_blocks(t.HELP_INTRO)]
+    for command, argument, what in t.HELP_COMMANDS:
+        usage = f"**{command}**" + (f" _{argument}_" if argument else "")
+        body += text_blocks(f"{usage} — {what}", spacing="Small")
+    return adaptive_card(body)
+
+
+def duration(value: float | None) -> str:
+    if value is None:
+        return t.NO_VALUE
+    return f"{value:.0f}s" if value < 120 else f"{value / 60:.1f}min"
+
+
+def card_time(moment: datetime) -> str:
+    """A time Teams shows in the reader's own zone (the card's DATE/TIME functions; naive is UTC)."""
+    stamp = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
+
+
+def card_markdown(text: str) -> str:
+    """Cards have no markdown headings: `## Summary` becomes a bold line."""
+    return re.sub(r"(?m)^ {0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", r"**\1**", text)

@@ -1,0 +1,81 @@
+"""Every sentence the Teams cards show, in one place (STYLE: one wording module per surface)."""
+
+from __future__ import annotations
+
+FALLBACK_TEXT = "This card needs a newer Teams client."
+
+# Task lane
+ADD_FACT = "Add fact"
+ADD_FACT_LABEL = "A fact you have confirmed"
+ADD_FACT_SUBMIT = "Add"
+PARTIAL_LABEL = "What changed, and what still fails?"
+PARTIAL_SUBMIT = "Record: partly worked"
+FAILED_LABEL = "Why didn't it work? (optional)"
+FAILED_SUBMIT = "Record: didn't work"
+ESCALATE_REASON_LABEL = "Why escalate?"
+ESCALATE_TARGET_LABEL = "To a colleague (optional)"
+ESCALATE_TARGET_ANYONE = "Anyone in the escalation channel"
+ESCALATE_SUBMIT = "Escalate"
+CONFIRM_TOOLTIP = "Confirm {ref} as a fact"
+REQUIRED = "This can't be empty."
+MORE_LINES = "…and {n} more, posted in the conversation below."
+LINE_CONTINUED = "… ({n:,} more characters, posted in the conversation below)"
+OVERFLOW_SECTION = "{heading} (continued from the card)"
+
+# Resolution preview
+RESOLUTION_TITLE = "Resolution note — session #{id}"
+RESOLUTION_VERSION = "Preview at state v{version}{cached}. Edit the note before posting if you like."
+RESOLUTION_CACHED = ", unchanged since the last preview"
+RESOLUTION_DETERMINISTIC = "Composed from the task lane without the assistant{reason}."
+RESOLUTION_NOTE_LABEL = "Note"
+RESOLUTION_SUMMARY_LABEL = "One-line summary"
+RESOLUTION_TIME = "Log {minutes} minutes of working time on the ticket"
+RESOLUTION_SUBMIT = "Post resolution"
+
+# Escalation channel post
+ESCALATION_TITLE = "Escalation: #{id} {title}"
+ESCALATION_TICKET = "Ticket"
+ESCALATION_BY = "Escalated by"
+ESCALATION_REASON = "Reason"
+ESCALATION_TARGET = "For"
+ESCALATION_NO_TICKET = "not linked"
+PICK_UP = "Pick up"
+PICKED_UP_BY = "Picked up by {name}."
+
+# Handoff context for the senior
+HANDOFF_TITLE = "You picked up #{id} {title}"
+HANDOFF_FROM = "Escalated by {by}: {reason}"
+HANDOFF_PACKAGE = "Escalation package"
+HANDOFF_FACTS = "What we know"
+HANDOFF_TRIED = "Tried so far"
+HANDOFF_NONE = "Nothing recorded."
+HANDOFF_HANDLER = "You are its handler now; write in the session's conversation to continue."
+
+# Queue and stats
+QUEUE_TITLE = "Escalations awaiting pickup"
+QUEUE_EMPTY = "No escalations are awaiting pickup."
+QUEUE_LINE = "**#{id} {title}**"
+QUEUE_DETAIL = "{reason} — by {by}, {when}"
+STATS_TITLE = "Pickup-to-first-action"
+STATS_PERIOD = "Last {days} days"
+STATS_CLAIMED = "Claimed"
+STATS_WITH_ACTION = "With a first action"
+STATS_AVERAGE = "Average"
+STATS_MEDIAN = "Median"
+STATS_P95 = "p95"
+STATS_NONE = "No periods to show."
+NO_VALUE = "—"
+
+# Help
+HELP_TITLE = "ResolutionFlow"
+HELP_INTRO = ("In a channel, mention @ResolutionFlow with a command; in a personal chat just type it. "
+              "Anything else you write in a session's conversation is a turn with the assistant.")
+HELP_COMMANDS = (  # (command, argument, what it does)
+    ("help", "", "show this card"),
+    ("new", "problem", "start a troubleshooting session here"),
+    ("queue", "", "escalations awaiting pickup"),
+    ("stats", "7d, 30d or 90d", "pickup-to-first-action for your team"),
+    ("escalations here", "", "admins: post this account's escalations to this channel"),
+    ("connect", "code", "admins: join this Teams tenant to your account with a code from /rf connect teams"),
+)
+QUEUE_MORE = "…and {n} more awaiting pickup."

@@ -1,0 +1,269 @@
+"""Modals and App Home: valid views, the submission round trip, R15's inline errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.slack.actions import (
+    CHANNEL_BLOCK,
+    ESCALATED_STATUS_BLOCK,
+    NOTE_BLOCK,
+    REASON_BLOCK,
+    RESOLVED_STATUS_BLOCK,
+    SUMMARY_BLOCK,
+    TARGET_BLOCK,
+    TEXT_BLOCK,
+    TIME_BLOCK,
+    TIME_ENTRIES_BLOCK,
+    decode_metadata,
+    decode_value,
+    read_submission,
+)
+from adapters.slack.limits import check_view
+from adapters.slack.views import (
+    escalate_modal,
+    fact_modal,
+    failed_modal,
+    home_view,
+    loading_modal,
+    message_modal,
+    note_parts,
+    partial_modal,
+    resolve_modal,
+    settings_modal,
+    settings_values,
+    submission_errors,
+)
+from core.metric import DEFINITION, summarize
+from core.previews import Preview
+from tests.adapters.slack import factories as f
+
+
+def preview(markdown: str, **kw: Any) -> Preview:
+    return Preview(kind="resolve", session_id=7, state_version=3, markdown=markdown, composed_by=kw.pop("composed_by", "assistant"), **kw)
+
+
+def submit(view: dict[str, Any], edits: dict[str, str | None] | None = None) -> dict[str, str | None]:
+    """What Slack sends back for this view: each input's initial value, with `edits` typed over it."""
+    edits = edits or {}
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        kind = element["type"]
+        if kind == "plain_text_input":
+            value = edits.get(block["block_id"], element.get("initial_value"))
+            state[block["block_id"]] = {element["action_id"]: {"type": kind, "value": value}}
+        elif kind == "checkboxes":
+            chosen = [o for o in element["options"] if o["value"] == edits.get(block["block_id"])]
+            state[block["block_id"]] = {element["action_id"]: {"type": kind, "selected_options": chosen}}
+        elif kind == "static_select":
+            picked = edits.get(block["block_id"])
+            state[block["block_id"]] = {element["action_id"]: {
+                "type": kind, "selected_option": {"value": picked} if picked else None}}
+        elif kind == "conversations_select":
+            state[block["block_id"]] = {element["action_id"]: {
+                "type": kind, "selected_conversation": edits.get(block["block_id"], element.get("initial_conversation"))}}
+    joins = decode_metadata(view["private_metadata"]).joins if "private_metadata" in view else ()
+    return read_submission(state, joins=joins)
+
+
+def input_ids(view: dict[str, Any]) -> set[str]:
+    return {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
+
+
+def test_the_loading_modal_opens_at_once_and_fits_any_title() -> None:
+    view = loading_modal("Resolution note for a very long session", "rf_resolve")
+    assert view["type"] == "modal" and view["callback_id"] == "rf_resolve"
+    assert len(view["title"]["text"]) <= 24 and view["title"]["text"].endswith("…")
+    assert "submit" not in view
+    with pytest.raises(ValueError, match="callback_id"):
+        loading_modal("Loading", "rf_" + "x" * 300)  # the builders check what they return
+
+
+def test_a_message_modal_only_says_something() -> None:
+    view = message_modal("ResolutionFlow", "You can't do <that> & this.")
+    assert "submit" not in view and view["close"]["text"] == "Close"
+    assert view["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": "You can't do &lt;that&gt; &amp; this."}}]
+
+
+def test_a_short_note_is_one_box_and_comes_back_as_typed() -> None:
+    note = "## Problem\nPrinter offline.\n\n## Resolution\nRestarted the spooler."
+    view = resolve_modal(preview(note), summary_default="Restarted the spooler.", offer_time_minutes=None)
+    assert view["callback_id"] == "rf_resolve" and view["submit"]["text"] == "Post"
+    assert input_ids(view) == {"note_1", SUMMARY_BLOCK}
+    note_input = next(b for b in view["blocks"] if b.get("block_id") == "note_1")["element"]
+    assert note_input["initial_value"] == note and note_input["max_length"] == 3000 and note_input["multiline"]
+    meta = decode_metadata(view["private_metadata"])
+    assert (meta.session_id, meta.version) == (7, 3)
+    values = submit(view, {"note_1": note + "\nEdited."})
+    assert values[NOTE_BLOCK] == note + "\nEdited."
+    assert values[SUMMARY_BLOCK] == "Restarted the spooler."
+    assert submission_errors("rf_resolve", values) == {}
+
+
+def test_the_resolve_modal_offers_time_and_says_when_composed_deterministically() -> None:
+    view = resolve_modal(preview("note", composed_by="deterministic", fallback_reason="timeout"),
+                         summary_default="", offer_time_minutes=37)
+    texts = " ".join(e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"])
+    assert "Composed deterministically" in texts and "(timeout)" in texts
+    time = next(b for b in view["blocks"] if b.get("block_id") == TIME_BLOCK)
+    assert time["element"]["options"][0]["text"]["text"] == "Log 37 minutes on the ticket"
+    assert submit(view, {TIME_BLOCK: "log"})[TIME_BLOCK] == "log"
+    assert submit(view)[TIME_BLOCK] is None
+    plain = resolve_modal(preview("note"), summary_default="", offer_time_minutes=None)
+    assert TIME_BLOCK not in input_ids(plain)
+    assert "deterministically" not in str(plain)
+
+
+def test_a_50000_character_note_is_split_over_boxes_never_cut() -> None:
+    note = "\n\n".join(f"## Section {i}\n" + "The spooler & <queue> were reset. " * 30 for i in range(50))
+    assert len(note) > 50_000
+    view = resolve_modal(preview(note), summary_default="x" * 900, offer_time_minutes=5)
+    parts = [b for b in view["blocks"] if b.get("block_id", "").startswith("note_")]
+    assert len(parts) >= 17 and len(view["blocks"]) <= 100
+    assert all(len(p["element"].get("initial_value", "")) <= p["element"]["max_length"] == 3000 for p in parts)
+    texts = str(view)
+    assert "split over" in texts and "at most 20,000 can be posted" in texts
+    values = submit(view)
+    assert values[NOTE_BLOCK] == note  # joined back exactly
+    assert len(values[SUMMARY_BLOCK] or "") <= 500
+    expected = f"The note is {len(note.strip()):,} characters; at most 20,000 fit."
+    assert submission_errors("resolve", values) == {"note_1": expected}
+
+
+@settings(max_examples=60)
+@given(text=st.text(alphabet=st.sampled_from("ab \n\t#"), max_size=9000))
+def test_note_parts_join_back_exactly(text: str) -> None:
+    parts, joins = note_parts(text)
+    assert all(len(p) <= 3000 for p in parts)
+    assert len(joins) == len(parts) - 1 and all(not j.strip() for j in joins)
+    view = resolve_modal(preview(text), summary_default="", offer_time_minutes=None)
+    assert submit(view)[NOTE_BLOCK] == text
+
+
+@pytest.mark.parametrize("kind, block, sizes, required", [
+    ("resolve", NOTE_BLOCK, {1: True, 20_000: True, 20_001: False}, True),
+    ("resolve", SUMMARY_BLOCK, {500: True, 501: False}, False),
+    ("escalate", REASON_BLOCK, {1: True, 500: True, 501: False}, True),
+    ("fact", TEXT_BLOCK, {1: True, 1000: True, 1001: False}, True),
+    ("partial", TEXT_BLOCK, {1: True, 3000: True, 3001: False}, True),
+    ("failed", TEXT_BLOCK, {3000: True, 3001: False}, False),
+])
+def test_submission_limits_at_their_boundaries(kind: str, block: str, sizes: dict[int, bool], required: bool) -> None:
+    base = {NOTE_BLOCK: "Fixed."} if kind == "resolve" else {}
+    error_key = "note_1" if block == NOTE_BLOCK else block
+    for size, ok in sizes.items():
+        errors = submission_errors(kind, {**base, block: "n" * size})
+        assert (errors == {}) is ok, (size, errors)
+        if not ok:
+            assert error_key in errors and f"{size:,}" in errors[error_key]
+    for empty in ("", None, "   \n"):
+        assert (error_key in submission_errors(kind, {**base, block: empty})) is required
+
+
+def test_error_keys_name_real_input_blocks() -> None:
+    views = {"resolve": resolve_modal(preview("x"), summary_default="", offer_time_minutes=None),
+             "escalate": escalate_modal(session_id=7, version=3, package_preview="p", targets=[]),
+             "fact": fact_modal(7, None), "partial": partial_modal(7, 55), "failed": failed_modal(7, 55),
+             "settings": settings_modal({})}
+    bad = {NOTE_BLOCK: "", SUMMARY_BLOCK: "s" * 501, REASON_BLOCK: "r" * 5000, TEXT_BLOCK: "t" * 3001,
+           RESOLVED_STATUS_BLOCK: "abc", ESCALATED_STATUS_BLOCK: "-1"}
+    for kind, view in views.items():
+        errors = submission_errors(view["callback_id"], bad)
+        assert errors and set(errors) <= input_ids(view), kind
+    with pytest.raises(ValueError):
+        submission_errors("rf_nope", {})
+
+
+def test_the_escalate_modal_has_reason_target_and_a_read_only_package() -> None:
+    targets = [(i, f"Member {i}") for i in range(150)]
+    package = "## Problem\nPrinter <!here> & spooler.\n\n" + "We tried things. " * 1200  # ~20k
+    view = escalate_modal(session_id=7, version=4, package_preview=package, targets=targets)
+    assert view["callback_id"] == "rf_escalate" and view["submit"]["text"] == "Post"
+    reason = next(b for b in view["blocks"] if b.get("block_id") == REASON_BLOCK)
+    assert reason["element"]["max_length"] == 500 and not reason.get("optional")
+    target = next(b for b in view["blocks"] if b.get("block_id") == TARGET_BLOCK)
+    assert len(target["element"]["options"]) == 100 and target["optional"]
+    assert "first 100 of 150" in str(view)
+    sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert "*Problem*\nPrinter &lt;!here&gt; &amp; spooler." in sections[1]
+    assert f.words("".join(sections)).count("Wetriedthings.") == 1200
+    meta = decode_metadata(view["private_metadata"])
+    assert (meta.session_id, meta.version) == (7, 4)
+    values = submit(view, {REASON_BLOCK: "Needs admin", TARGET_BLOCK: "12"})
+    assert (values[REASON_BLOCK], values[TARGET_BLOCK]) == ("Needs admin", "12")
+    no_targets = escalate_modal(session_id=7, version=4, package_preview="p", targets=[])
+    assert TARGET_BLOCK not in input_ids(no_targets)
+
+
+def test_partial_failed_and_fact_modals_remember_what_they_act_on() -> None:
+    partial = partial_modal(7, 55)
+    assert partial["callback_id"] == "rf_partial" and decode_metadata(partial["private_metadata"]).fix_id == 55
+    failed = failed_modal(7, 55)
+    assert failed["callback_id"] == "rf_failed" and failed["blocks"][0]["optional"] is True
+    add = fact_modal(7, None)
+    assert add["title"]["text"] == "Add a fact" and decode_metadata(add["private_metadata"]).fact_id is None
+    edit = fact_modal(7, 101, "Printer is PRN-02")
+    assert edit["title"]["text"] == "Edit a fact" and decode_metadata(edit["private_metadata"]).fact_id == 101
+    assert submit(edit)[TEXT_BLOCK] == "Printer is PRN-02"
+    assert submit(failed, {TEXT_BLOCK: "Still offline"})[TEXT_BLOCK] == "Still offline"
+    long_fact = "Printer <x> " * 420  # 5040 chars, more than a fact may hold
+    too_long = fact_modal(7, 101, long_fact)
+    assert "initial_value" not in too_long["blocks"][-1]["element"]
+    shown = "".join(b["text"]["text"] for b in too_long["blocks"] if b["type"] == "section")
+    assert f.words(shown) == f.words(long_fact.replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def test_settings_show_current_prefs_and_read_back() -> None:
+    prefs = {"slack_escalation_channel": "C0ESC", "cw_resolved_status_id": 42, "cw_time_entries": True}
+    view = settings_modal(prefs)
+    assert view["callback_id"] == "rf_settings"
+    channel = view["blocks"][0]["element"]
+    assert channel["type"] == "conversations_select" and channel["default_to_current_conversation"] is False
+    assert channel["initial_conversation"] == "C0ESC"
+    values = submit(view, {TIME_ENTRIES_BLOCK: "on", ESCALATED_STATUS_BLOCK: "43"})
+    assert submission_errors("settings", values) == {}
+    assert settings_values(values) == {"slack_escalation_channel": "C0ESC", "cw_resolved_status_id": 42,
+                                       "cw_escalated_status_id": 43, "cw_time_entries": True}
+    empty = settings_modal({})
+    assert "initial_conversation" not in empty["blocks"][0]["element"]
+    assert "initial_options" not in empty["blocks"][-1]["element"]
+    assert settings_values(submit(empty)) == {"slack_escalation_channel": None, "cw_resolved_status_id": None,
+                                              "cw_escalated_status_id": None, "cw_time_entries": False}
+    assert set(submission_errors("settings", {RESOLVED_STATUS_BLOCK: "4x", CHANNEL_BLOCK: "C1"})) == {RESOLVED_STATUS_BLOCK}
+
+
+def test_home_without_metrics_lists_sessions_and_the_queue_with_pick_up() -> None:
+    sessions = [f.session(i, title=f"Session <{i}>") for i in range(1, 31)]
+    queue = [f.queue_entry(40 + i, 900 + i, reason="Needs <!channel> admin") for i in range(3)]
+    view = home_view(sessions=sessions, queue=queue, metrics=None, links={1: "https://x.slack.com/archives/C1/p1"})
+    check_view(view)
+    assert view["type"] == "home" and "title" not in view
+    text = str(view)
+    assert "and 10 more open sessions" in text and "Pickup-to-first-action" not in text
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text
+    picks = [b for b in f.buttons(view["blocks"]) if b["action_id"] == "rf_pickup"]
+    assert [decode_value(b["value"]) for b in picks] == [(40, 900), (41, 901), (42, 902)]
+    (link,) = [b for b in f.buttons(view["blocks"]) if b["action_id"] == "rf_open_session"]
+    assert link["url"] == "https://x.slack.com/archives/C1/p1"
+    hostile = home_view(sessions=[f.session(1, title="<" * 3000, ticket="&" * 3000)],
+                        queue=[f.queue_entry(2, 3, reason=">" * 3000)], metrics=None)
+    assert "<" not in "".join(f.mrkdwn_texts(hostile["blocks"])).replace("<!date^", "")
+    empty = home_view(sessions=[], queue=[], metrics=None)
+    assert "No open sessions" in str(empty) and "Nothing is waiting" in str(empty)
+
+
+def test_home_with_metrics_shows_three_periods_and_the_definition() -> None:
+    metrics = [summarize(7, 3, [30.0, 90.0]), summarize(30, 5, [30.0, 90.0, 600.0]), summarize(90, 0, [])]
+    view = home_view(sessions=[], queue=[], metrics=metrics)
+    texts = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert "*Last 7 days*: 3 claimed, 2 with an action\naverage 60s · median 60s · p95 90s" in texts
+    assert any(t.startswith("*Last 30 days*") and "p95 10.0min" in t for t in texts)
+    assert "*Last 90 days*: 0 claimed, 0 with an action\naverage — · median — · p95 —" in texts
+    assert view["blocks"][-1]["elements"][0]["text"] == DEFINITION

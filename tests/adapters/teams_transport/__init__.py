@@ -1,0 +1,1 @@
+"""Teams transport: /api/messages auth, turns and proactive sends over real HTTP against fakes."""
