@@ -55,16 +55,13 @@ async def test_posts_to_one_channel_are_spaced_by_the_interval_and_keep_their_or
 
 async def test_posts_to_two_channels_are_not_serialized(fake: FakeSlack, gateway: SlackGateway) -> None:
     """C1's second post waits its 0.3 s; C2's posts are queued behind it yet must not wait for it."""
-    started = time.monotonic()
     await asyncio.gather(gateway.post("T1", "C1", "a1"), gateway.post("T1", "C1", "a2"),
                          gateway.post("T1", "C2", "b1"), gateway.post("T1", "C2", "b2"))
-    elapsed = time.monotonic() - started
     c1, c2 = fake.call_times("chat.postMessage", "C1"), fake.call_times("chat.postMessage", "C2")
     assert len(c1) == len(c2) == 2
     assert abs(c2[0] - c1[0]) < 0.2  # b1 did not wait for a2's pause
     assert abs(c2[1] - c1[1]) < 0.2
     assert c1[1] - c1[0] >= 0.3 - JITTER and c2[1] - c2[0] >= 0.3 - JITTER
-    assert elapsed < 0.55  # one pause per channel, side by side; serialized it would take 0.6 s or more
     assert [m["text"] for m in fake.history("C1")] == ["a1", "a2"]
     assert [m["text"] for m in fake.history("C2")] == ["b1", "b2"]
 
