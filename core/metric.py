@@ -45,7 +45,7 @@ def summarize(days: int, n_claimed: int, deltas: list[float]) -> PickupMetric:
 
 
 def parse_period(text: str | None) -> int:
-    text = (text or "7d").strip().lower().removesuffix("d")
+    text = ((text or "").strip() or "7d").lower().removesuffix("d")
     if not text.isdigit() or int(text) not in PERIODS:
         raise InvalidInput("The period is 7d, 30d or 90d.")
     return int(text)

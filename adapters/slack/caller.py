@@ -18,8 +18,18 @@ class Caller:
     response_url: str | None = None
 
 
-def caller_of(kind: str, body: dict[str, Any]) -> Caller | None:
-    team = str(body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace of any Slack payload: events, commands, clicks and view submissions put it in different places."""
+    team = body.get("team_id") or body.get("team")
+    if isinstance(team, dict):
+        team = team.get("id")
+    if not team:
+        team = (body.get("user") or {}).get("team_id") or (body.get("view") or {}).get("team_id")
+    return str(team or "")
+
+
+def caller_of(kind: str, body: dict[str, Any]) -> Caller:
+    team = team_of(body)
     if kind == "event":
         event = body.get("event") or {}
         return Caller(team=team, user=str(event.get("user", "")), channel=event.get("channel"),

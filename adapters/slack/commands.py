@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from core.errors import InvalidInput
 
 SUBCOMMANDS = ("new", "link", "status", "queue", "stats", "settings", "role", "connect", "help")
-PERIODS = {"7": 7, "7d": 7, "30": 30, "30d": 30, "90": 90, "90d": 90}
 ROLES = ("viewer", "engineer", "admin")
 _SESSION_REF = re.compile(r"^#?(\d{1,9})$")
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -62,13 +61,6 @@ def parse_link_args(args: str) -> tuple[str, int | None]:
     if len(words) > 1 and _SESSION_REF.match(words[-1]) and words[-1].startswith("#"):
         return " ".join(words[:-1]), parse_session_ref(words[-1])
     return " ".join(words), None
-
-
-def parse_period(args: str) -> int:
-    word = args.strip().lower() or "7d"
-    if word not in PERIODS:
-        raise InvalidInput("The period is 7d, 30d or 90d.")
-    return PERIODS[word]
 
 
 def parse_role_args(args: str) -> tuple[str, str]:

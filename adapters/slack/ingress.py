@@ -13,7 +13,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from adapters.slack import views
-from adapters.slack.actions import SETTINGS_CALLBACK, decode_metadata, parse_action_id, read_submission
+from adapters.slack.actions import (
+    ADD_FACT,
+    EDIT_FACT,
+    SETTINGS_CALLBACK,
+    decode_metadata,
+    parse_action_id,
+    read_submission,
+)
+from adapters.slack.caller import team_of
 from adapters.slack.commands import HELP, parse_command
 from core.cards import ActionId
 from core.platform import SLACK
@@ -25,17 +33,8 @@ Spawn = Callable[[dict[str, Any]], None]
 
 # Buttons that only open a modal: no state changes, so they skip the inbox (trigger_id lasts 3 s).
 MODAL_ACTIONS = frozenset({ActionId.PREVIEW_RESOLVE, ActionId.ESCALATE, ActionId.FIX_FAILED, ActionId.FIX_PARTIAL})
-MODAL_ACTION_IDS = frozenset({"rf_add_fact", "rf_edit_fact"})
-IGNORED_SUBTYPES_ALLOWED = frozenset({None, "file_share", "thread_broadcast"})
-
-
-def team_of(body: dict[str, Any]) -> str:
-    team = body.get("team_id") or body.get("team")
-    if isinstance(team, dict):
-        team = team.get("id")
-    if not team:
-        team = (body.get("user") or {}).get("team_id") or (body.get("view") or {}).get("team_id")
-    return str(team or "")
+MODAL_ACTION_IDS = frozenset({ADD_FACT, EDIT_FACT})
+ALLOWED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
 def event_key(body: dict[str, Any]) -> str:
@@ -49,7 +48,7 @@ def event_key(body: dict[str, Any]) -> str:
 
 def wanted_event(event: dict[str, Any]) -> bool:
     """People's messages only: not the bot's own or other bots', not edits or deletions."""
-    if event.get("bot_id") or event.get("subtype") not in IGNORED_SUBTYPES_ALLOWED:
+    if event.get("bot_id") or event.get("subtype") not in ALLOWED_SUBTYPES:
         return False
     if event.get("type") == "message" and event.get("channel_type") not in ("im",) and not event.get("thread_ts"):
         return False  # a top-level channel message without a mention is not for us
@@ -71,7 +70,7 @@ class SlackIngress:
         app.command("/rf")(self.on_command)
 
     async def _store(self, kind: str, key: str, body: dict[str, Any]) -> None:
-        await self.accept(platform=SLACK, key=key, payload={"kind": kind, "team": team_of(body), "body": body})
+        await self.accept(platform=SLACK, key=key, payload={"kind": kind, "body": body})
 
     async def on_event(self, body: dict[str, Any], ack: AsyncAck) -> None:
         if wanted_event(body.get("event") or {}):

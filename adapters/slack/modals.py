@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.slack import views
-from adapters.slack.actions import decode_value, parse_action_id
+from adapters.slack.actions import ADD_FACT, EDIT_FACT, LOADING_CALLBACK, decode_value, parse_action_id
 from adapters.slack.caller import caller_of
 from adapters.slack.surface import SlackSurface
 from core.access import MANAGERS, WORKERS
@@ -50,7 +50,6 @@ class ModalOpener:
 
     async def open_for_action(self, body: dict[str, Any]) -> None:
         caller = caller_of("action", body)
-        assert caller is not None
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id", ""))
         try:
@@ -58,9 +57,9 @@ class ModalOpener:
         except ValueError:
             log.warning("a modal button with an unreadable value: %s", action_id)
             return
-        which = None if action_id in ("rf_add_fact", "rf_edit_fact") else parse_action_id(action_id)
+        which = None if action_id in (ADD_FACT, EDIT_FACT) else parse_action_id(action_id)
         title = TITLES.get(which, "Fact") if which else "Fact"
-        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), views.loading_modal(title, "rf_loading"))
+        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), views.loading_modal(title, LOADING_CALLBACK))
         if view_id is None:
             return
         await self._fill(view_id, caller.team, lambda: self._form(caller.team, caller.user, which, action_id, session_id, ref))
@@ -100,7 +99,7 @@ class ModalOpener:
             self._require_worker(signed)
             return views.failed_modal(sid, ref or 0)
         self._require_worker(signed)
-        fact_id = ref if action_id == "rf_edit_fact" else None
+        fact_id = ref if action_id == EDIT_FACT else None
         text = ""
         if fact_id:
             view = await self.engine.sessions.view(actor=actor, session_id=sid)
@@ -114,8 +113,7 @@ class ModalOpener:
 
     async def open_settings(self, body: dict[str, Any]) -> None:
         caller = caller_of("command", body)
-        assert caller is not None
-        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), views.loading_modal("Settings", "rf_loading"))
+        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), views.loading_modal("Settings", LOADING_CALLBACK))
         if view_id is None:
             return
 

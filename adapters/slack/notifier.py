@@ -54,13 +54,14 @@ class SlackNotifier:
             text, post = self._post(event.session_id, event.title, event.ticket, event.escalated_by, event.reason,
                                     event.target, event.handoff_id, None)
             ts = await self.surface.gateway.post(team, channel, text, blocks=post)
+            where = "not posted to the escalation channel (Slack refused; it waits in /rf queue)"
             if ts:
                 await self.engine.surfaces.put(account_id=event.account_id, surface=SLACK, key=escalation_key(event.handoff_id),
                                                session_id=event.session_id,
                                                ref={"team": team, "channel": channel, "ts": ts, "title": event.title,
                                                     "ticket": event.ticket, "escalated_by": event.escalated_by,
                                                     "reason": event.reason, "target": event.target})
-                where = f"posted to <#{channel}> for pickup"
+                where = "posted to the escalation channel for pickup"
         await self.surface.say_in_session(event.account_id, event.session_id,
                                           f":rotating_light: {event.escalated_by} escalated this session: {event.reason}. It is {where}.")
         if event.target_id is not None:  # R22: the named target hears it directly

@@ -6,7 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack import blocks
-from adapters.slack.actions import SETTINGS_CALLBACK, decode_metadata, decode_value, parse_action_id, read_submission
+from adapters.slack.actions import (
+    ESCALATE_CALLBACK,
+    FACT_CALLBACK,
+    FAILED_CALLBACK,
+    PARTIAL_CALLBACK,
+    RESOLVE_CALLBACK,
+    SETTINGS_CALLBACK,
+    decode_metadata,
+    decode_value,
+    parse_action_id,
+    read_submission,
+)
 from adapters.slack.views import settings_values
 from adapters.slack.caller import Tell, caller_of
 from adapters.slack.surface import SlackSurface
@@ -33,7 +44,6 @@ class ClickHandlers:
         except ValueError:
             raise InvalidInput("That button is out of date; the lane has been refreshed.") from None
         caller = caller_of("action", body)
-        assert caller is not None
         signed = await self.surface.sign_in(caller.team, caller.user)
         actor = signed.actor
         if which == ActionId.PICKUP:
@@ -70,7 +80,6 @@ class ClickHandlers:
         notifier; the senior gets the handoff context here, on the surface they clicked on."""
         pickup = await self.engine.handoffs.pickup(actor=actor, session_id=session_id)
         caller = caller_of("action", body)
-        assert caller is not None
         delivery = blocks.handoff_dm_delivery(pickup)
         await self.surface.deliver_dm(caller.team, caller.user, delivery, title=f"Handoff session {session_id}")
         await self.tell(caller, PICKED_UP.format(id=session_id))
@@ -80,7 +89,6 @@ class ClickHandlers:
         callback = str(view.get("callback_id", ""))
         state = ((view.get("state") or {}).get("values")) or {}
         caller = caller_of("view", body)
-        assert caller is not None
         signed = await self.surface.sign_in(caller.team, caller.user)
         actor = signed.actor
         if callback == SETTINGS_CALLBACK:  # account-wide: no session in its metadata
@@ -95,23 +103,23 @@ class ClickHandlers:
         if meta.session_id is None:
             raise InvalidInput("That form names no session; open it again from the lane.")
         sid = meta.session_id
-        if callback == "rf_resolve":
+        if callback == RESOLVE_CALLBACK:
             await self.engine.resolution.resolve(actor=actor, session_id=sid, summary=values.get("summary"),
                                                  markdown=values.get("note"), log_time=bool(values.get("time")))
             return  # the notifier tells the thread and re-renders the lane
-        if callback == "rf_escalate":
+        if callback == ESCALATE_CALLBACK:
             target = values.get("target")
             await self.engine.handoffs.escalate(actor=actor, session_id=sid, reason=values.get("reason") or "",
                                                 target=int(target) if target and target.isdigit() else None,
                                                 markdown=values.get("note"))
             return
-        if callback == "rf_partial":
+        if callback == PARTIAL_CALLBACK:
             await self.engine.fixes.record_outcome(actor=actor, session_id=sid, outcome=FixStatus.APPLIED_PARTIAL,
                                                    notes=values.get("text"), fix_id=meta.fix_id)
-        elif callback == "rf_failed":
+        elif callback == FAILED_CALLBACK:
             await self.engine.fixes.record_outcome(actor=actor, session_id=sid, outcome=FixStatus.APPLIED_FAILED,
                                                    notes=values.get("text"), fix_id=meta.fix_id)
-        elif callback == "rf_fact":
+        elif callback == FACT_CALLBACK:
             text = values.get("text") or ""
             if meta.fact_id:
                 await self.engine.facts.edit(actor=actor, session_id=sid, fact_ref=meta.fact_id, text=text)

@@ -7,26 +7,24 @@ from typing import Any
 from adapters.slack import blocks
 from adapters.slack.caller import Caller, Tell, caller_of
 from adapters.slack.limits import fits
-from adapters.slack.commands import parse_command, parse_link_args, parse_period, parse_role_args, parse_session_ref
-from adapters.slack.surface import SlackSurface, Thread
+from adapters.slack.commands import parse_command, parse_link_args, parse_role_args, parse_session_ref
+from adapters.slack.home import duration
+from adapters.slack.text import escape, shorten
+from adapters.slack.surface import OPEN_STATUSES, SlackSurface, Thread
 from core.access import WORKERS
 from core.cards import lane_card
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.metric import PickupMetric
-from core.models import SessionStatus
+from core.metric import PickupMetric, parse_period
 from core.platform import SLACK
 from core.tenants import SignedIn
 
-OPEN = [SessionStatus.ACTIVE, SessionStatus.PARKED, SessionStatus.ESCALATED]
 CANT_POST = "I can't post in this channel. Invite me first: `/invite @ResolutionFlow`."
-STARTED_ROOT = "<@{user}> started session #{id}: {title}"
 CONNECT = ("Connect code *{code}* (single use, expires in 15 minutes). In Teams, an admin says "
            "`@ResolutionFlow connect {code}` to join that tenant to this account.")
 
 
 def metric_text(result: PickupMetric) -> str:
-    def fmt(value: float | None) -> str:
-        return "—" if value is None else (f"{value:.0f}s" if value < 120 else f"{value / 60:.1f}min")
+    fmt = duration
     return (f"*Pickup to first action, last {result.days} days*: {result.n_claimed} picked up, "
             f"{result.n_with_action} with an action. Average {fmt(result.average_s)}, median {fmt(result.median_s)}, "
             f"p95 {fmt(result.p95_s)}.\n_{result.definition}_")
@@ -41,7 +39,6 @@ class CommandHandlers:
     async def handle(self, body: dict[str, Any]) -> None:
         command = parse_command(str(body.get("text", "")))
         caller = caller_of("command", body)
-        assert caller is not None
         signed = await self.surface.sign_in(caller.team, caller.user, (body.get("team_domain") or None))
         handler = getattr(self, f"cmd_{command.name}", None)
         if handler is None:
@@ -54,7 +51,7 @@ class CommandHandlers:
         if signed.member.role not in WORKERS:
             raise Forbidden("Engineer or admin access required.")
         channel = caller.channel or ""
-        root = await self.surface.gateway.post(caller.team, channel, f"<@{caller.user}> is starting a session: {args.strip()[:200]}")
+        root = await self.surface.gateway.post(caller.team, channel, f"<@{caller.user}> is starting a session: {escape(shorten(args.strip(), 200))}")
         if root is None:
             raise InvalidInput(CANT_POST)
         thread = Thread(team=caller.team, channel=channel, ts=root)
@@ -71,7 +68,7 @@ class CommandHandlers:
         if named is not None:
             return named
         prefix = f"slack:{caller.team}:{caller.channel}:"
-        for session in await self.engine.sessions.list(actor=signed.actor, statuses=OPEN, mine=True):
+        for session in await self.engine.sessions.list(actor=signed.actor, statuses=OPEN_STATUSES, mine=True):
             if (session.thread_ref or "").startswith(prefix):
                 return session.id or 0
         raise NotFound("You have no open session in this channel; name one: /rf link 12345 #12")
@@ -90,7 +87,7 @@ class CommandHandlers:
             text, lane = blocks.lane_blocks(lane_card(view), facts=view.facts)
             await self.tell(caller, text, blocks=lane)
             return
-        sessions = await self.engine.sessions.list(actor=signed.actor, statuses=OPEN, mine=True)
+        sessions = await self.engine.sessions.list(actor=signed.actor, statuses=OPEN_STATUSES, mine=True)
         if not sessions:
             await self.tell(caller, "You have no open sessions.")
             return

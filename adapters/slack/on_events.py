@@ -6,16 +6,13 @@ import re
 from typing import Any
 
 from adapters.slack import views
-from adapters.slack.caller import Caller, Tell
-from adapters.slack.ingress import team_of
-from adapters.slack.surface import SlackSurface, Thread
+from adapters.slack.caller import Caller, Tell, team_of
+from adapters.slack.surface import OPEN_STATUSES, SlackSurface, Thread
 from core.access import WORKERS
-from core.models import SessionStatus
 from core.platform import SLACK
 from core.sessions import PostedMessage
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-OPEN_STATUSES = [SessionStatus.ACTIVE, SessionStatus.PARKED, SessionStatus.ESCALATED]
 STARTED = "Session #{id} started. I'll answer here; the task lane above keeps what we know."
 ASSISTANT_OFF = "The assistant is off, so nobody will answer here, but the lane works by hand."
 LINK_OFFER = "I see ticket #{ticket}. Link it with `/rf link {ticket} #{id}`."

@@ -49,8 +49,7 @@ class SlackProcessor:
                 log.warning("unknown Slack delivery kind %s", kind)
         except DomainError as exc:
             log.info("refused Slack %s: %s", kind, exc.message, extra={"code": exc.code})
-            if caller is not None:
-                await self.tell(caller, exc.message)
+            await self.tell(caller, exc.message)
 
     async def tell(self, caller: Caller, text: str, *, blocks: list[dict[str, Any]] | None = None) -> None:
         """An ephemeral answer: through the command's response_url when there is one (it works in

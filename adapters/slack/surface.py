@@ -5,7 +5,6 @@ session's thread. State always comes from the engine, so a failed update heals o
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from adapters.slack import blocks
@@ -13,13 +12,14 @@ from adapters.slack.gateway import SlackGateway
 from adapters.slack.limits import Delivery, message_chunks
 from core.cards import lane_card
 from core.engine import Engine
+from core.models import SessionStatus
 from core.platform import SLACK
 from core.surfaces import lane_key
 from core.tenants import PlatformUser, SignedIn
 
 log = logging.getLogger("rflow.slack")
 EVERY_MESSAGE = 10_000
-SIGN_IN_TTL_SECONDS = 30.0
+OPEN_STATUSES = [SessionStatus.ACTIVE, SessionStatus.PARKED, SessionStatus.ESCALATED]  # "my open sessions"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,19 +45,10 @@ class SlackSurface:
         self.engine = engine
         self.gateway = gateway
         self._known_teams: dict[str, str] = {}
-        self._signed: dict[tuple[str, str], tuple[float, SignedIn]] = {}
 
     async def sign_in(self, team: str, user_id: str, team_name: str | None = None) -> SignedIn:
-        """The member behind a Slack user; a workspace's first contact creates its account. Kept a
-        few seconds: every engine call re-checks the member's account and role itself (R35)."""
-        cached = self._signed.get((team, user_id))
-        if cached and time.monotonic() - cached[0] < SIGN_IN_TTL_SECONDS:
-            return cached[1]
-        signed = await self._sign_in(team, user_id, team_name)
-        self._signed[(team, user_id)] = (time.monotonic(), signed)
-        return signed
-
-    async def _sign_in(self, team: str, user_id: str, team_name: str | None) -> SignedIn:
+        """The member behind a Slack user, read fresh each time (a role an admin just changed counts
+        at once); a workspace's first contact creates its account."""
         profile = await self.gateway.user(team, user_id)
         name = team_name or self._known_teams.get(team) or await self._team_name(team)
         signed = await self.engine.tenants.sign_in(PlatformUser(

@@ -7,7 +7,7 @@ import asyncio
 from tests.e2e.slack.conftest import CHANNEL, ESCALATIONS, SlackBot, find_buttons
 
 
-async def escalated_session(bot: SlackBot, target: str | None = None) -> str:
+async def escalated_session(bot: SlackBot, target: str | None = None, *, fail_channel_post: bool = False) -> str:
     """Dana (workspace admin → owner) sets the channel, Sam/Ria/Vic appear, Vic becomes a viewer,
     and Dana escalates a session through the modal. Returns the session's thread ts."""
     await bot.command("UDANA", "settings")
@@ -34,6 +34,8 @@ async def escalated_session(bot: SlackBot, target: str | None = None) -> str:
         option = next(o for b in form["blocks"] if b.get("block_id") == "target" for o in b["element"]["options"]
                       if o["text"]["text"] == target)
         edits["target"] = option["value"]
+    if fail_channel_post:  # the first post after the submit is the one to the escalation channel
+        bot.slack.fail_next("chat.postMessage", "channel_not_found")
     reply = await bot.submit("UDANA", form, edits)
     assert reply.status == 200, reply.body
     await bot.settle()
@@ -83,3 +85,16 @@ async def test_the_named_target_gets_a_dm_and_is_named_on_the_post(slack_bot: Sl
     assert "USAM" not in bot.slack.dms
     post = pickup_post(bot)
     assert "Ria" in str(post["blocks"])
+
+
+
+async def test_a_failing_escalation_channel_never_undoes_the_escalation(slack_bot: SlackBot) -> None:
+    """R22: the handoff is committed before anyone is told; a channel that refuses the post is
+    logged and said in the thread, and the escalation stands (it waits in the queue)."""
+    bot = slack_bot
+    root = await escalated_session(bot, fail_channel_post=True)
+    assert bot.slack.history(ESCALATIONS) == []
+    view = await bot.app.engine.sessions.view_for_surface(account_id=1, session_id=1)
+    assert str(view.session.status) == "escalated" and view.escalation is not None
+    thread = [m["text"] for m in bot.slack.thread(CHANNEL, root)]
+    assert any("not posted to the escalation channel" in t for t in thread), thread

@@ -10,12 +10,8 @@ from tests.e2e.slack.conftest import CHANNEL, TEAM, SlackBot, next_ts
 from tests.fakes.slack_requests import app_home_opened, app_mention, block_action, event_callback, message_event
 
 
-async def inbox_rows(bot: SlackBot) -> int:
-    async with bot.app.engine.deps.uow_factory() as uow:
-        return await uow.inbound.count_open() + len(await _all_rows(uow))
-
-
 async def _all_rows(uow) -> list:  # type: ignore[no-untyped-def]
+    """Every stored delivery (SQLite hands out ids without gaps here)."""
     rows = []
     delivery_id = 1
     while (row := await uow.inbound.get(delivery_id=delivery_id)) is not None:
@@ -88,17 +84,25 @@ async def test_a_click_naming_another_workspaces_session_is_refused(slack_bot: S
     assert view.facts == []
 
 
-async def test_app_home_shows_my_sessions_the_queue_and_the_metric(slack_bot: SlackBot) -> None:
+async def test_app_home_shows_my_sessions_the_queue_and_the_metric_for_workers_only(slack_bot: SlackBot) -> None:
+    from core.metric import DEFINITION
+
     bot = slack_bot
     bot.anthropic.push_update("Noted.")
     await bot.mention("UDANA", "Scanner to email fails")
     await bot.settle()
-    reply = await bot.client.post_event(event_callback(TEAM, app_home_opened("UDANA")))
-    assert reply.status == 200
+    await bot.command("UVIC", "status")  # Vic becomes a member, then a viewer
+    await bot.command("UDANA", "role <@UVIC|vic> viewer")
     await bot.settle()
-    home = bot.slack.home_views["UDANA"]
-    text = json.dumps(home)
-    assert "Scanner to email fails" in text and "7" in text and "not" in text.lower()
+    for user in ("UDANA", "UVIC"):
+        reply = await bot.client.post_event(event_callback(TEAM, app_home_opened(user)))
+        assert reply.status == 200
+    await bot.settle()
+    mine = json.dumps(bot.slack.home_views["UDANA"])
+    assert "Scanner to email fails" in mine
+    assert all(f"*Last {days} days*" in mine for days in (7, 30, 90)) and DEFINITION in mine  # R26's definition line
+    viewer = json.dumps(bot.slack.home_views["UVIC"])
+    assert "Scanner to email fails" not in viewer and "Last 7 days" not in viewer  # not theirs; no metric for viewers
 
 
 async def test_a_long_reply_is_split_or_attached_never_cut(slack_bot: SlackBot) -> None:

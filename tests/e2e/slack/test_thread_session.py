@@ -96,3 +96,16 @@ async def test_forms_check_r15_limits_inline_and_partial_notes_and_facts_reach_t
     await bot.settle()
     view = await bot.app.engine.sessions.view_for_surface(account_id=1, session_id=1)
     assert str(view.session.status) == "active"  # nothing was posted
+
+
+async def test_rf_new_starts_a_session_in_a_new_thread_without_pinging_anyone(slack_bot: SlackBot) -> None:
+    bot = slack_bot
+    bot.anthropic.push_update("Which floor?")
+    await bot.command("UDANA", "new <!channel> printer down, ticket #1001")
+    await bot.settle()
+    root = bot.slack.history(CHANNEL)[0]
+    assert root["text"].startswith("<@UDANA> is starting a session") and "&lt;!channel&gt;" in root["text"]
+    ref = await bot.load_lane_ref(1)
+    assert ref["thread_ts"] == root["ts"]
+    thread = [m["text"] for m in bot.slack.thread(CHANNEL, root["ts"])]
+    assert any("Link it with `/rf link 1001 #1`" in t for t in thread) and any("Which floor?" in t for t in thread)
