@@ -46,7 +46,7 @@ def summarize(days: int, n_claimed: int, deltas: list[float]) -> PickupMetric:
 
 def parse_period(text: str | None) -> int:
     text = ((text or "").strip() or "7d").lower().removesuffix("d")
-    if not text.isdigit() or int(text) not in PERIODS:
+    if not (text.isascii() and text.isdigit()) or int(text) not in PERIODS:  # "²".isdigit() is True
         raise InvalidInput("The period is 7d, 30d or 90d.")
     return int(text)
 

@@ -237,3 +237,9 @@ def test_only_the_three_roles(user: str, role: str) -> None:
     assume(role.lower() not in ROLES)
     with pytest.raises(InvalidInput):
         parse_role_args(f"<@{user}> {role}")
+
+
+@pytest.mark.parametrize("text", ["²", "٧", "７", "7²"])
+def test_digits_that_are_not_ascii_are_refused_clearly(text: str) -> None:
+    with pytest.raises(InvalidInput, match="7d, 30d or 90d"):
+        parse_period(text)
