@@ -22,6 +22,7 @@ from core.assistant.types import (
     ComposeRequest,
     ComposedText,
     FactSynthesisRequest,
+    ReplyListener,
 )
 from core.bus import InMemoryBus
 from core.deps import Deps
@@ -40,7 +41,7 @@ class InstantAssistant:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def respond(self, context: AssistantContext) -> AssistantTurn:
+    async def respond(self, context: AssistantContext, on_text: ReplyListener | None = None) -> AssistantTurn:
         self.calls += 1
         return AssistantTurn(reply="Noted.", questions=(f"Question {len(context.history)}?",))
 

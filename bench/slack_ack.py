@@ -40,7 +40,7 @@ import aiohttp
 from bench.slack_calls import (CHANNEL, SECRET, TEAM, USERS, bot_settings, buttons, fake_workspace, fresh_database,
                                next_ts, serve_locally, settle)
 from core.assistant.types import (AssistantContext, AssistantTurn, AssistantUnavailable, ComposedText, ComposeRequest,
-                                  FactSynthesisRequest)
+                                  FactSynthesisRequest, ReplyListener)
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import (SlackClient, app_mention, block_action, event_callback, message_event,
                                         new_trigger_id, sign)
@@ -64,7 +64,7 @@ class SetupOnlyAssistant:
         if not self.enabled:
             raise AssistantUnavailable("the assistant is off (no API key configured)")
 
-    async def respond(self, context: AssistantContext) -> AssistantTurn:
+    async def respond(self, context: AssistantContext, on_text: ReplyListener | None = None) -> AssistantTurn:
         self._check()
         return AssistantTurn(reply="Noted.", questions=("Is the printer powered on?",))
 

@@ -1,4 +1,4 @@
-"""Budget (issue 3 §6): Slack Web API calls per chat turn — one reply (chat.postMessage) and one
+"""Budget (issue 3 §6, R37): Slack Web API calls per chat turn — the thinking status, one reply (chat.postMessage) and one
 task-lane update (chat.update), nothing else (users.info is cached).
 
 The real bot (`build_app(settings, platforms=True)` + `make_web_app`, workers running) against the
@@ -35,7 +35,7 @@ from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackClient, app_mention, event_callback, message_event
 
-EXPECTED = {"chat.postMessage": 1, "chat.update": 1}
+EXPECTED = {"assistant.threads.setStatus": 1, "chat.postMessage": 1, "chat.update": 1}  # R37: the thinking status first
 
 
 # ---- our bot against the fakes (shared with bench.slack_ack) ---------------------------------------

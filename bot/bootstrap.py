@@ -90,6 +90,7 @@ async def build_app(settings: Settings, *, notifiers: list[Notifier] | None = No
     deps = Deps(
         uow_factory=SqlUnitOfWorkFactory(db), bus=bus, assistant=assistant or make_assistant(settings),
         notifiers=notifiers, history_window=settings.history_window, turn_lease_seconds=settings.turn_lease_seconds,
+        turn_concurrency=settings.turn_concurrency, turn_deadline_seconds=settings.turn_deadline_seconds,
         secret_box=make_secret_box(settings), psa_factory=make_psa_factory(settings),
         writeback_lease_seconds=settings.writeback_lease_seconds,
     )

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     llm_deadline: float = Field(default=150.0, alias="RF_LLM_DEADLINE")
 
     # Engine
-    turn_lease_seconds: float = Field(default=240.0, alias="RF_TURN_LEASE_SECONDS")
+    turn_lease_seconds: float = Field(default=30.0, alias="RF_TURN_LEASE_SECONDS")
+    turn_concurrency: int = Field(default=16, ge=1, le=512, alias="RF_TURN_CONCURRENCY")
+    turn_deadline_seconds: float = Field(default=150.0, gt=0, alias="RF_TURN_DEADLINE_SECONDS")
     history_window: int = Field(default=40, alias="RF_HISTORY_WINDOW")
     redis_url: str | None = Field(default=None, alias="RF_REDIS_URL")
 

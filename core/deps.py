@@ -13,6 +13,7 @@ from core.assistant.types import (
     ComposeRequest,
     ComposedText,
     FactSynthesisRequest,
+    ReplyListener,
 )
 from core.clock import SystemClock
 from core.ports import Assistant, Clock, EventBus, Notifier, UnitOfWorkFactory
@@ -38,7 +39,7 @@ class AssistantOff:
 
     enabled = False
 
-    async def respond(self, context: AssistantContext) -> AssistantTurn:
+    async def respond(self, context: AssistantContext, on_text: ReplyListener | None = None) -> AssistantTurn:
         raise AssistantUnavailable("the assistant is off (no API key configured)")
 
     async def synthesize_fact(self, request: FactSynthesisRequest) -> str:
@@ -56,7 +57,9 @@ class Deps:
     clock: Clock = field(default_factory=SystemClock)
     notifiers: list[Notifier] = field(default_factory=list)
     history_window: int = 40
-    turn_lease_seconds: float = 120.0
+    turn_lease_seconds: float = 30.0  # renewed while the turn runs; a dead worker's turn is redone after it
+    turn_concurrency: int = 16  # assistant turns one process runs at once (R37)
+    turn_deadline_seconds: float = 150.0  # one assistant call, whatever the adapter does; then R16
     preview_cache_size: int = 5000
     secret_box: SecretBox | None = None
     psa_factory: Callable[[PsaCredentials], PsaSession] | None = None

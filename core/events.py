@@ -56,9 +56,41 @@ class SessionResolved:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TurnQueued:
+    """An engineer's message waits for the assistant: every surface showing the session says that
+    the assistant is working, within a second of the message (R37). `author_id` is the member who
+    wrote it (Slack streams the reply to that person's view of the thread)."""
+
+    account_id: int
+    session_id: int
+    author_id: int
+    thread_ref: str | None
+    surface: str
+    kind: str = "turn_queued"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyProgress:
+    """The assistant's reply so far while it streams (R37): always the whole text so far, sent to
+    notifiers only (never the bus), at most every few hundred milliseconds, never after the turn's
+    TurnAnswered. `reply_id` names the reply (the first turn of the batch it answers), so a surface
+    can keep one stream per reply."""
+
+    account_id: int
+    session_id: int
+    reply_id: int
+    author_id: int
+    text: str
+    thread_ref: str | None
+    surface: str
+    kind: str = "reply_progress"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TurnAnswered:
-    """The assistant answered (or failed to answer) an engineer's message; surfaces post the reply
-    into the thread and re-render the lane."""
+    """The assistant answered (or failed to answer) the engineer's messages; surfaces post the reply
+    into the thread (finishing a stream they opened for `reply_id`) and re-render the lane.
+    `cancelled`: the engineer stopped the turn; there is no reply and nothing to say but that."""
 
     account_id: int
     session_id: int
@@ -66,6 +98,9 @@ class TurnAnswered:
     failure: str | None
     thread_ref: str | None
     surface: str
+    reply_id: int = 0
+    author_id: int | None = None
+    cancelled: bool = False
     kind: str = "turn_answered"
 
 
@@ -96,7 +131,8 @@ class MessagePosted:
     kind: str = "message_posted"
 
 
-Event = EscalationCreated | EscalationClaimed | SessionResolved | TurnAnswered | WritebackFinished | MessagePosted
+Event = (EscalationCreated | EscalationClaimed | SessionResolved | TurnQueued | ReplyProgress | TurnAnswered
+         | WritebackFinished | MessagePosted)
 
 
 def to_bus_message(event: Event) -> dict[str, Any]:

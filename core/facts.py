@@ -44,7 +44,7 @@ async def find_fact(uow: UnitOfWork, *, session: Session, ref: str | int) -> Fac
 
 async def _add(uow: UnitOfWork, session: Session, *, text: str, source: FactSource, now: datetime,
                author_id: int | None, source_ref: int | None = None) -> Fact:
-    seq = await uow.facts.next_seq(account_id=session.account_id, session_id=session.id or 0)
+    seq = await uow.facts.allocate_seq(account_id=session.account_id, session_id=session.id or 0)
     fact = await uow.facts.add(
         Fact(account_id=session.account_id, session_id=session.id or 0, seq=seq, text=text, source=source,
              created_at=now, created_by=author_id, source_ref=source_ref)

@@ -25,6 +25,7 @@ log = logging.getLogger("rflow.inbox")
 
 Handler = Callable[[InboundDelivery], Awaitable[None]]
 MAX_ATTEMPTS = 3
+CONCURRENCY = 8  # handlers at once per inbox loop; a slow Web API call holds only its own thread
 MAX_BATCH = 500
 INGRESS_QUIET_SECONDS = 0.05
 DEFER_STEP_SECONDS = 0.005
@@ -55,10 +56,12 @@ class InboxService:
     def register(self, platform: str, handler: Handler) -> None:
         self._handlers[platform] = handler
 
-    async def accept(self, *, platform: str, key: str, payload: dict[str, Any]) -> bool:
+    async def accept(self, *, platform: str, key: str, payload: dict[str, Any], thread_key: str | None = None) -> bool:
         """Store a delivery; False when this (platform, key) was already stored (a retry). Returns
-        once the row is committed, so the caller may acknowledge the request."""
-        delivery = InboundDelivery(platform=platform, key=key[:255], payload=payload, created_at=self.deps.clock.now())
+        once the row is committed, so the caller may acknowledge the request. Deliveries with the
+        same `thread_key` (one Slack thread) are handled one at a time, in arrival order."""
+        delivery = InboundDelivery(platform=platform, key=key[:255], payload=payload, created_at=self.deps.clock.now(),
+                                   thread_key=thread_key[:255] if thread_key else None)
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._last_accept = time.monotonic()
         self._waiting.append((delivery, future))
@@ -137,4 +140,5 @@ class InboxService:
         return removed
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
-        await run_forever(self.run_once, stop, self._wake, poll_seconds)
+        """CONCURRENCY loops: different threads are handled at once, one thread's in order."""
+        await asyncio.gather(*(run_forever(self.run_once, stop, self._wake, poll_seconds) for _ in range(CONCURRENCY)))

@@ -32,16 +32,21 @@ async def merge_proposals(
         return []
     existing = await uow.items.list(account_id=session.account_id, session_id=session.id)
     known = {(item.kind, normalize(item.text)) for item in existing}
-    next_seq = {kind: 1 + max((i.seq for i in existing if i.kind == kind), default=0) for kind in ItemKind}
     created: list[TaskItem] = []
     for kind, texts in ((ItemKind.QUESTION, questions), (ItemKind.CHECK, checks)):
+        fresh: list[str] = []
         for raw in texts:
             text = raw.strip()[:MAX_ITEM_CHARS]
             key = (kind, normalize(text))
-            if not key[1] or key in known:
-                continue
-            known.add(key)
-            seq, next_seq[kind] = next_seq[kind], next_seq[kind] + 1
+            if key[1] and key not in known:
+                known.add(key)
+                fresh.append(text)
+        if not fresh:
+            continue
+        # One atomic allocation per kind: concurrent turns never compute the same label.
+        first = await uow.items.allocate_seq(account_id=session.account_id, session_id=session.id, kind=kind,
+                                             count=len(fresh))  # fmt: skip
+        for seq, text in enumerate(fresh, start=first):
             item = TaskItem(
                 account_id=session.account_id, session_id=session.id, kind=kind, seq=seq, text=text, created_at=now
             )

@@ -84,6 +84,7 @@ class TurnStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # the engineer stopped it; its messages are kept
 
 
 class DraftStatus(StrEnum):

@@ -10,7 +10,7 @@ import logging
 
 from core.access import WORKERS
 from core.deps import Deps
-from core.events import EscalationClaimed, EscalationCreated, Event, to_bus_message
+from core.events import EscalationClaimed, EscalationCreated, Event, ReplyProgress, to_bus_message
 from core.models import Notification
 
 log = logging.getLogger("rflow.notify")
@@ -31,6 +31,15 @@ async def dispatch(deps: Deps, events: list[Event]) -> None:
             await _record_in_app(deps, event)
         except Exception:
             log.exception("in-app notifications failed for %s", event.kind)
+
+
+async def notify_progress(deps: Deps, event: ReplyProgress) -> None:
+    """A reply as it streams goes to the surfaces only: not the bus, not in-app (R37)."""
+    for notifier in deps.notifiers:
+        try:
+            await _notify(notifier, event)
+        except Exception:
+            log.exception("notifier %s failed for %s", type(notifier).__name__, event.kind)
 
 
 async def _notify(notifier: object, event: Event) -> None:

@@ -40,6 +40,7 @@ class InboundDelivery:
     key: str
     payload: dict[str, Any]
     created_at: datetime
+    thread_key: str | None = None  # deliveries of one thread are processed one at a time, in order (R37)
     status: InboundStatus = InboundStatus.PENDING
     attempts: int = 0
     lease_owner: str | None = None

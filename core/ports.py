@@ -17,6 +17,7 @@ from core.assistant.types import (
     ComposeRequest,
     ComposedText,
     FactSynthesisRequest,
+    ReplyListener,
 )
 from core.models import (
     Account,
@@ -24,6 +25,7 @@ from core.models import (
     Fact,
     Fix,
     Handoff,
+    ItemKind,
     Member,
     MemberIdentity,
     Notification,
@@ -131,6 +133,12 @@ class TaskItemRepository(Protocol):
         """Ordered by kind then seq."""
         ...
 
+    async def allocate_seq(self, *, account_id: int, session_id: int, kind: ItemKind, count: int = 1) -> int:
+        """The first of `count` new consecutive seqs of `kind` in the session (Q3, Q4…), taken
+        atomically in this transaction: concurrent writers never get the same one, a rollback
+        gives them back. The counter row stays locked until commit, so take it before locking
+        the session row (bump). NotFound for a session of another account (R35)."""
+        ...
 
 
 class FactRepository(Protocol):
@@ -142,7 +150,10 @@ class FactRepository(Protocol):
         """Ordered by seq."""
         ...
 
-    async def next_seq(self, *, account_id: int, session_id: int) -> int: ...
+    async def allocate_seq(self, *, account_id: int, session_id: int, count: int = 1) -> int:
+        """The first of `count` new consecutive fact seqs (F5, F6…), as TaskItemRepository's.
+        Soft-deleted facts keep theirs: a label is never reused."""
+        ...
 
 
 class FixRepository(Protocol):
@@ -201,6 +212,32 @@ class TurnRepository(Protocol):
         self, *, turn_id: int, worker_id: str, status: str, now: datetime, error: str | None = None
     ) -> bool:
         """Conditional on lease_owner == worker_id and status == running: a turn is answered once."""
+        ...
+
+    async def waiting_accounts(self, *, now: datetime) -> list[int]:
+        """Accounts with a claimable turn in a session where no turn runs, longest waiting first."""
+        ...
+
+    async def claim_session(
+        self, *, account_id: int, worker_id: str, now: datetime, lease_until: datetime
+    ) -> list[PendingTurn]:
+        """Of the account's idle sessions, the one waiting longest: all its claimable turns (oldest
+        first), taken at once so one assistant call answers them (R37). Never two running batches
+        for one session. Empty when another worker won."""
+        ...
+
+    async def renew(self, *, turn_ids: Sequence[int], worker_id: str, lease_until: datetime) -> bool:
+        """Extend a running batch's lease; False when it is no longer this worker's."""
+        ...
+
+    async def finish_batch(
+        self, *, turn_ids: Sequence[int], worker_id: str, status: str, now: datetime, error: str | None = None
+    ) -> bool:
+        """`finish` for every turn of a batch; True only when all were this worker's."""
+        ...
+
+    async def cancel_open(self, *, account_id: int, session_id: int, now: datetime) -> list[int]:
+        """End the session's pending and running turns as cancelled; their ids."""
         ...
 
     async def count_open(self, *, account_id: int | None = None) -> int:
@@ -365,7 +402,11 @@ class Assistant(Protocol):
     @property
     def enabled(self) -> bool: ...
 
-    async def respond(self, context: AssistantContext) -> AssistantTurn: ...
+    async def respond(self, context: AssistantContext, on_text: ReplyListener | None = None) -> AssistantTurn:
+        """`on_text` hears the reply text as it arrives (streaming); structured parts (lane, facts,
+        fix) are only in the returned turn, complete and validated."""
+        ...
+
     async def synthesize_fact(self, request: FactSynthesisRequest) -> str: ...
     async def compose(self, request: ComposeRequest) -> ComposedText: ...
 

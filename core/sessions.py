@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from core.access import Actor, load_member, load_session, require_can_change, require_worker
 from core.deps import Deps
 from core.errors import InvalidInput
-from core.events import MessagePosted
+from core.events import MessagePosted, TurnQueued
 from core.machines import SessionEvent, next_session_status, session_sources
 from core.models import (
     Fact,
@@ -110,7 +110,7 @@ class SessionService:
             )
             posted = await self._add_message(uow, session, member, problem, resumed=False)
             await uow.commit()
-        self.on_turn_queued()
+        await self._queued(posted, member)
         log.info("session started", extra={"session_id": session.id})
         # A ticket mentioned in the first message is offered as a link, never linked silently.
         return replace(posted, ticket_suggestion=parse_ticket_ref(problem))
@@ -129,11 +129,21 @@ class SessionService:
                 await change_status(uow, self.deps, session, SessionEvent.RESUME)
             posted = await self._add_message(uow, session, member, text, resumed=resumed)
             await uow.commit()
-        self.on_turn_queued()
+        await self._queued(posted, member)
         await dispatch(self.deps, [MessagePosted(
             account_id=actor.account_id, session_id=session_id, author=member.name, text=posted.step.text, via=via,
             thread_ref=session.thread_ref, surface=session.surface)])
         return posted
+
+    async def _queued(self, posted: PostedMessage, member: Member) -> None:
+        """Wake the scheduler, and let every surface show at once that the assistant is on it (R37)."""
+        if posted.turn_id is None:
+            return
+        self.on_turn_queued()
+        session = posted.session
+        await dispatch(self.deps, [TurnQueued(account_id=session.account_id, session_id=session.id or 0,
+                                              author_id=member.id or 0, thread_ref=session.thread_ref,
+                                              surface=session.surface)])
 
     async def _add_message(self, uow: UnitOfWork, session: Session, member: Member, text: str, *, resumed: bool) -> PostedMessage:
         if len(text) > MAX_MESSAGE_CHARS:

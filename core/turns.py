@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Literal
@@ -25,12 +26,12 @@ from core.assistant.types import (
     LaneEntry,
 )
 from core.deps import Deps
-from core.events import TurnAnswered
+from core.events import ReplyProgress, TurnAnswered
 from core.facts import apply_assistant_facts
 from core.fixes import store_outcome_proposal, suggest_from_assistant
 from core.lane import merge_proposals
 from core.log_context import bind
-from core.notify import dispatch
+from core.notify import dispatch, notify_progress
 from core.models import (
     Fact,
     Fix,
@@ -45,17 +46,21 @@ from core.models import (
     TurnStatus,
 )
 from core.ports import UnitOfWork
-from core.worker import drain, run_forever
+from core.turn_progress import ProgressPump
 from core.previews import fix_entry
 
 log = logging.getLogger("rflow.turns")
+MAX_ATTEMPTS = 3  # claims of one turn before an unexpected error fails it for good
 
 
 @dataclass(frozen=True, kw_only=True)
 class TurnResult:
+    """One assistant call's outcome; `turn_ids` are the engineer messages it answered (R37)."""
+
     turn_id: int
     session_id: int
     account_id: int
+    turn_ids: tuple[int, ...] = ()
     reply: Step | None = None
     failure: str | None = None
     new_items: list[TaskItem] = field(default_factory=list)
@@ -63,11 +68,36 @@ class TurnResult:
     new_fix: Fix | None = None
     outcome_proposed: str | None = None
     duplicate: bool = False
+    cancelled: bool = False
 
 
-def _blank_result(turn: PendingTurn) -> TurnResult:
-    """The turn's ids and nothing else yet; each outcome fills in its part with `replace`."""
-    return TurnResult(turn_id=turn.id or 0, session_id=turn.session_id, account_id=turn.account_id)
+@dataclass(frozen=True, kw_only=True)
+class Batch:
+    """The open turns of one session, claimed together: one call answers all their messages."""
+
+    turns: tuple[PendingTurn, ...]
+    context: AssistantContext
+    engineer_texts: list[str]
+    session: Session
+    author_id: int | None
+
+    @property
+    def first(self) -> PendingTurn:
+        return self.turns[0]
+
+    @property
+    def last(self) -> PendingTurn:
+        return self.turns[-1]
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(t.id or 0 for t in self.turns)
+
+
+def _blank_result(batch: Batch) -> TurnResult:
+    """The batch's ids and nothing else yet; each outcome fills in its part with `replace`."""
+    turn = batch.first
+    return TurnResult(turn_id=turn.id or 0, session_id=turn.session_id, account_id=turn.account_id, turn_ids=batch.ids)
 
 
 HISTORY_CHUNK = 20
@@ -122,49 +152,137 @@ async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> tuple
     return context, engineer_texts, session
 
 
+async def claim_batch(uow: UnitOfWork, deps: Deps, turns: list[PendingTurn]) -> Batch:
+    """The claimed turns with what the assistant sees: the history up to the newest message."""
+    context, engineer_texts, session = await build_context(uow, deps, turns[-1])
+    last = await uow.steps.get(account_id=turns[-1].account_id, step_id=turns[-1].step_id)
+    return Batch(turns=tuple(turns), context=context, engineer_texts=engineer_texts, session=session,
+                 author_id=last.author_id if last is not None else None)
+
+
 class TurnService:
+    """Runs the turn queue (R37): a session's turns one batch at a time, in arrival order; up to
+    `turn_concurrency` sessions at once, the next slot going to the account with the fewest turns
+    running here (so one account's burst cannot starve another); every call under a deadline."""
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.worker_id = f"w-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
+        self._running: dict[int, asyncio.Task[TurnResult]] = {}  # by session id
+        self._per_account: Counter[int] = Counter()
+        self._cancelled: set[int] = set()  # sessions whose running call the engineer stopped
 
     def kick(self) -> None:
-        """A new turn was committed: let a sleeping worker loop look now."""
+        """A new turn was committed: let a sleeping scheduler look now."""
         self._wake.set()
 
-    async def run_once(self) -> TurnResult | None:
-        """Claim the oldest open turn and read its context in one transaction, ask the assistant
-        outside any, store the answer in a third; then tell the surfaces."""
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def claim(self) -> Batch | None:
+        """The next batch, fairly: accounts with an idle waiting session, fewest running here first,
+        then longest waiting. Claimed with its context in one transaction."""
         now = self.deps.clock.now()
+        lease_until = now + timedelta(seconds=self.deps.turn_lease_seconds)
         async with self.deps.uow_factory() as uow:
-            turn = await uow.turns.claim_next(worker_id=self.worker_id, now=now,
-                                              lease_until=now + timedelta(seconds=self.deps.turn_lease_seconds))
-            if turn is None:
-                return None
-            context, engineer_texts, session = await build_context(uow, self.deps, turn)
-            await uow.commit()
-        with bind(session_id=turn.session_id, account_id=turn.account_id):
-            result = await self._run(turn, context, engineer_texts)
+            waiting = await uow.turns.waiting_accounts(now=now)
+            for account_id in sorted(waiting, key=lambda a: self._per_account[a]):  # stable: oldest first on ties
+                turns = await uow.turns.claim_session(account_id=account_id, worker_id=self.worker_id, now=now,
+                                                      lease_until=lease_until)
+                if turns:
+                    batch = await claim_batch(uow, self.deps, turns)
+                    await uow.commit()
+                    return batch
+        return None
+
+    async def run_once(self) -> TurnResult | None:
+        """Claim one batch and answer it here (tests and replays; the scheduler runs many)."""
+        batch = await self.claim()
+        return None if batch is None else await self.answer(batch)
+
+    async def answer(self, batch: Batch) -> TurnResult:
+        """Ask the assistant outside any transaction, with the lease renewed and progress shown;
+        store the answer; then tell the surfaces."""
+        with bind(session_id=batch.first.session_id, account_id=batch.first.account_id):
+            renewal = asyncio.create_task(self._renew(batch))
+            try:
+                result = await self._run(batch)
+            except asyncio.CancelledError:
+                if batch.first.session_id in self._cancelled:
+                    return replace(_blank_result(batch), cancelled=True)
+                await self._hand_back(batch)  # shutting down: another worker takes it at once
+                raise
+            except Exception:  # a bug or a database outage: retried a few times, then R16
+                log.exception("turns %s failed unexpectedly", batch.ids)
+                if batch.first.attempts < MAX_ATTEMPTS:
+                    await self._hand_back(batch)
+                    return replace(_blank_result(batch), duplicate=True)
+                result = await self._fail(batch, "an internal error")
+            finally:
+                renewal.cancel()
             if not result.duplicate:
                 await dispatch(self.deps, [TurnAnswered(
                     account_id=result.account_id, session_id=result.session_id,
                     reply=result.reply.text if result.reply else None, failure=result.failure,
-                    thread_ref=session.thread_ref, surface=session.surface)])
+                    thread_ref=batch.session.thread_ref, surface=batch.session.surface,
+                    reply_id=result.turn_id, author_id=batch.author_id)])
             return result
 
-    async def _run(self, turn: PendingTurn, context: AssistantContext, engineer_texts: list[str]) -> TurnResult:
+    async def _run(self, batch: Batch) -> TurnResult:
+        pump = ProgressPump(lambda text: self._progress(batch, text))
         try:
-            answer = await self.deps.assistant.respond(context)
+            async with asyncio.timeout(self.deps.turn_deadline_seconds):
+                answer = await self.deps.assistant.respond(batch.context, on_text=pump.listen)
         except AssistantUnavailable as exc:
-            log.warning("assistant unavailable for turn %s: %s", turn.id, exc.reason)
-            return await self._fail(turn, exc.reason)
-        return await self._store(turn, answer, engineer_texts)
+            log.warning("assistant unavailable for turns %s: %s", batch.ids, exc.reason)
+            return await self._fail(batch, exc.reason)
+        except TimeoutError:
+            log.warning("assistant took longer than %ss for turns %s", self.deps.turn_deadline_seconds, batch.ids)
+            return await self._fail(batch, "the assistant took too long")
+        finally:
+            await pump.close()
+        return await self._store(batch, answer)
 
-    async def _fail(self, turn: PendingTurn, reason: str) -> TurnResult:
-        base = _blank_result(turn)
+    async def _progress(self, batch: Batch, text: str) -> None:
+        await notify_progress(self.deps, ReplyProgress(
+            account_id=batch.first.account_id, session_id=batch.first.session_id, reply_id=batch.first.id or 0,
+            author_id=batch.author_id or 0, text=text, thread_ref=batch.session.thread_ref,
+            surface=batch.session.surface))
+
+    async def _renew(self, batch: Batch) -> None:
+        """Keep the lease while the call runs, so only a dead worker's batch is taken over."""
+        every = max(self.deps.turn_lease_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            until = self.deps.clock.now() + timedelta(seconds=self.deps.turn_lease_seconds)
+            try:
+                async with self.deps.uow_factory() as uow:
+                    kept = await uow.turns.renew(turn_ids=batch.ids, worker_id=self.worker_id, lease_until=until)
+                    await uow.commit()
+            except Exception:
+                log.exception("renewing the lease of turns %s failed; trying again", batch.ids)
+                continue
+            if not kept:
+                log.info("turns %s are no longer this worker's; their answer will not be stored here", batch.ids)
+                return
+
+    async def _hand_back(self, batch: Batch) -> None:
+        try:
+            async with self.deps.uow_factory() as uow:
+                if await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=self.worker_id,
+                                                status=TurnStatus.PENDING, now=self.deps.clock.now()):
+                    await uow.commit()
+        except Exception:
+            log.exception("could not hand turns %s back; their lease runs out instead", batch.ids)
+
+    async def _fail(self, batch: Batch, reason: str) -> TurnResult:
+        base = _blank_result(batch)
+        turn = batch.first
         async with self.deps.uow_factory() as uow:
-            if not await uow.turns.finish(turn_id=turn.id or 0, worker_id=self.worker_id, status=TurnStatus.FAILED,
-                                          now=self.deps.clock.now(), error=reason):
+            if not await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=self.worker_id, status=TurnStatus.FAILED,
+                                                now=self.deps.clock.now(), error=reason):
                 return replace(base, duplicate=True)
             await uow.steps.add(Step(account_id=turn.account_id, session_id=turn.session_id, kind=StepKind.ACTION,
                                      text=f"The assistant could not answer ({reason}); the message is kept.",
@@ -172,12 +290,14 @@ class TurnService:
             await uow.commit()
         return replace(base, failure=reason)
 
-    async def _store(self, turn: PendingTurn, answer: AssistantTurn, engineer_texts: list[str]) -> TurnResult:
-        base = _blank_result(turn)
+    async def _store(self, batch: Batch, answer: AssistantTurn) -> TurnResult:
+        base = _blank_result(batch)
+        turn = batch.first
         now = self.deps.clock.now()
         async with self.deps.uow_factory() as uow:
-            if not await uow.turns.finish(turn_id=turn.id or 0, worker_id=self.worker_id, status=TurnStatus.DONE, now=now):
-                log.info("turn %s was answered by another worker", turn.id)
+            if not await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=self.worker_id, status=TurnStatus.DONE,
+                                                now=now):
+                log.info("turns %s were answered by another worker or cancelled", batch.ids)
                 return replace(base, duplicate=True)
             session = await uow.sessions.get(account_id=turn.account_id, session_id=turn.session_id)
             assert session is not None
@@ -191,7 +311,7 @@ class TurnService:
                     new_items=await merge_proposals(uow, session=session, questions=answer.questions,
                                                     checks=answer.checks, now=now),
                     new_facts=await apply_assistant_facts(uow, session=session, promotions=answer.facts,
-                                                          engineer_texts=engineer_texts, now=now),
+                                                          engineer_texts=batch.engineer_texts, now=now),
                     new_fix=await suggest_from_assistant(uow, session=session, suggestion=answer.fix, now=now)
                     if answer.fix else None,
                     outcome_proposed=answer.outcome.outcome if answer.outcome and await store_outcome_proposal(
@@ -201,8 +321,91 @@ class TurnService:
             await uow.commit()
         return result
 
+    async def cancel(self, *, account_id: int, session_id: int) -> bool:
+        """The engineer stops the session's turn: its open turns end as cancelled, the messages stay,
+        the call here is stopped and no reply comes later (a worker elsewhere loses its finish)."""
+        now = self.deps.clock.now()
+        async with self.deps.uow_factory() as uow:
+            session = await uow.sessions.get(account_id=account_id, session_id=session_id)
+            ids = await uow.turns.cancel_open(account_id=account_id, session_id=session_id, now=now) if session else []
+            if not ids or session is None:
+                return False
+            await uow.steps.add(Step(account_id=account_id, session_id=session_id, kind=StepKind.ACTION,
+                                     text="The assistant's turn was cancelled; the messages are kept.",
+                                     created_at=now, data={"turn_cancelled": ids}))
+            await uow.commit()
+        task = self._running.get(session_id)
+        if task is not None:
+            self._cancelled.add(session_id)
+            task.cancel()
+        await dispatch(self.deps, [TurnAnswered(
+            account_id=account_id, session_id=session_id, reply=None, failure="cancelled",
+            thread_ref=session.thread_ref, surface=session.surface, reply_id=ids[0], cancelled=True)])
+        return True
+
+    # Scheduling ---------------------------------------------------------------------------------
+
+    async def fill(self) -> int:
+        """Start batches while there is room; how many were started."""
+        started = 0
+        while len(self._running) < self.deps.turn_concurrency:
+            batch = await self.claim()
+            if batch is None:
+                break
+            self._start(batch)
+            started += 1
+        return started
+
+    def _start(self, batch: Batch) -> None:
+        session_id, account_id = batch.first.session_id, batch.first.account_id
+        task = asyncio.create_task(self.answer(batch), name=f"turn-{session_id}")
+        self._running[session_id] = task
+        self._per_account[account_id] += 1
+
+        def done(finished: asyncio.Task[TurnResult]) -> None:
+            if not finished.cancelled() and finished.exception() is not None:  # its lease runs out; retried then
+                log.error("turns of session %s ended in an error", session_id, exc_info=finished.exception())
+            self._running.pop(session_id, None)
+            self._cancelled.discard(session_id)
+            self._per_account[account_id] -= 1
+            self._wake.set()  # a slot is free, and the session may have more waiting
+
+        task.add_done_callback(done)
+
     async def drain(self, max_turns: int = 100) -> list[TurnResult]:
-        return await drain(self.run_once, max_turns)
+        """Run batches concurrently until nothing is claimable and nothing runs (tests, the
+        console, replays); at most `max_turns` batches."""
+        results: list[TurnResult] = []
+        while len(results) < max_turns:
+            room = min(self.deps.turn_concurrency, max_turns - len(results)) - len(self._running)
+            for _ in range(max(room, 0)):
+                batch = await self.claim()
+                if batch is None:
+                    break
+                self._start(batch)
+            if not self._running:
+                break
+            finished, _ = await asyncio.wait(list(self._running.values()), return_when=asyncio.FIRST_COMPLETED)
+            results += [t.result() for t in finished if not t.cancelled() and t.exception() is None]
+            await asyncio.sleep(0)  # let the done-callbacks run
+        return results
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
-        await run_forever(self.run_once, stop, self._wake, poll_seconds)
+        """The server's scheduler: fill free slots, sleep until woken (new turn, finished turn) or
+        the poll interval; on stop, running calls are handed back for another worker."""
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # before looking: a wake during fill() is then not lost
+                try:
+                    await self.fill()
+                except Exception:
+                    log.exception("turn scheduler error; continuing")
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            tasks = list(self._running.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -166,6 +166,18 @@ facts = Table(
     UniqueConstraint("session_id", "seq"),
 )
 
+# The last label number handed out per session and name ("fact", "question", "check"): one
+# INSERT … ON CONFLICT DO UPDATE … RETURNING allocates the next ones atomically, so concurrent
+# writers (other processes included) never compute the same seq. Rows follow their session.
+session_counters = Table(
+    "session_counters",
+    metadata,
+    _account_id(),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
 fixes = Table(
     "fixes",
     metadata,
@@ -245,6 +257,7 @@ pending_turns = Table(
     _at("finished_at", nullable=True),
     Column("error", Text, nullable=True),
     Index(None, "status", "created_at"),
+    Index(None, "session_id", "status"),
 )
 
 notifications = Table(
@@ -357,6 +370,7 @@ inbound_deliveries = Table(
     Column("key", String(255), nullable=False),
     Column("payload", json_type(), nullable=False),
     _at("created_at"),
+    Column("thread_key", String(255), nullable=True),
     Column("status", StrEnumType(InboundStatus), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("lease_owner", String(255), nullable=True),
@@ -365,6 +379,7 @@ inbound_deliveries = Table(
     Column("error", Text, nullable=True),
     UniqueConstraint("platform", "key"),
     Index(None, "status", "created_at"),
+    Index(None, "thread_key", "status"),
 )
 
 # Where a surface keeps its posts of a session or account; `ref` is the surface's own shape.

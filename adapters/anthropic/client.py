@@ -2,8 +2,9 @@
 
 Why it looks like this:
 - Every answer comes through a forced tool call, so the reply is structured and validated (R33).
-- The main turn streams (`messages.stream` + `get_final_message`): long tool inputs never hit
-  the non-streaming limits, and a stalled stream times out per read instead of all at once.
+- The main turn streams (`messages.stream`): long tool inputs never hit the non-streaming limits,
+  a stalled stream times out per read instead of all at once, and the reply text is handed to
+  `on_text` as it grows (R37, `streaming.py`). Tool input is applied only from the final message.
 - Prompt caching (R32): breakpoint 1 on the system block (tools + system), breakpoint 2 on the
   last message of the stable history, which `render_conversation` keeps byte-identical.
 - R16: any failure, however it surfaces, becomes `AssistantUnavailable`; SDK types stay here.
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 import anthropic
 
 from adapters.anthropic import failures
+from adapters.anthropic.streaming import ReplyStream
 from adapters.anthropic.usage import CacheWatch, CallUsage
 from core.assistant.prompts import (
     FACT_SYNTHESIS,
@@ -37,6 +39,7 @@ from core.assistant.types import (
     ComposedText,
     ComposeRequest,
     FactSynthesisRequest,
+    ReplyListener,
 )
 from core.assistant.validation import parse_fact, parse_note, parse_turn
 
@@ -116,7 +119,9 @@ class AnthropicAssistant:
         if self._client is not None:
             await self._client.close()
 
-    async def respond(self, context: AssistantContext) -> AssistantTurn:
+    async def respond(self, context: AssistantContext, on_text: ReplyListener | None = None) -> AssistantTurn:
+        """The validated turn; meanwhile `on_text` gets the reply so far (a growing prefix)."""
+
         async def run() -> AssistantTurn:
             rendered = render_conversation(context)
             messages = copy.deepcopy(rendered.messages)
@@ -130,7 +135,8 @@ class AnthropicAssistant:
                 "tool_choice": _forced(UPDATE_SESSION),
                 "messages": messages,
             }
-            message = await self._call("respond", params, stream=True, cacheable=True)
+            watcher = ReplyStream(tool=UPDATE_SESSION, on_text=on_text)
+            message = await self._call("respond", params, stream=watcher, cacheable=True)
             return parse_turn(_tool_input(message, UPDATE_SESSION))
 
         return await self._guarded("respond", run)
@@ -148,7 +154,7 @@ class AnthropicAssistant:
                 "tool_choice": _forced(RECORD_FACT),
                 "messages": render_fact_request(request),
             }
-            message = await self._call("synthesize_fact", params, stream=False, cacheable=False)
+            message = await self._call("synthesize_fact", params, stream=None, cacheable=False)
             return parse_fact(_tool_input(message, RECORD_FACT)) or ""
 
         return await self._guarded("synthesize_fact", run)
@@ -166,7 +172,7 @@ class AnthropicAssistant:
                 "tool_choice": _forced(WRITE_NOTE),
                 "messages": messages,
             }
-            message = await self._call(f"compose_{kind}", params, stream=False, cacheable=False)
+            message = await self._call(f"compose_{kind}", params, stream=None, cacheable=False)
             markdown = parse_note(_tool_input(message, WRITE_NOTE), kind)
             return ComposedText(markdown=markdown, composed_by="assistant")
 
@@ -191,12 +197,17 @@ class AnthropicAssistant:
         except Exception as error:  # noqa: BLE001 - the port promises one exception type
             raise failures.unavailable_from(error, purpose=purpose) from error
 
-    async def _call(self, purpose: str, params: dict[str, Any], *, stream: bool, cacheable: bool) -> Any:
+    async def _call(
+        self, purpose: str, params: dict[str, Any], *, stream: ReplyStream | None, cacheable: bool
+    ) -> Any:
+        """One call under the deadline; with `stream` it streams and shows each event to it."""
         assert self._client is not None
         started = time.monotonic()
         async with asyncio.timeout(self.deadline):
-            if stream:
+            if stream is not None:
                 async with self._client.messages.stream(**params) as events:
+                    async for event in events:
+                        stream.on_event(event)
                     try:
                         message = await events.get_final_message()
                     except AssertionError:  # the SDK's way of saying the stream held no message

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from adapters.console import messages as m
 from adapters.console import render
+from adapters.console.answers import Added, Known, added, known_of
 from core.access import Actor
 from core.accounts import parse_role
 from core.cards import lane_card
 from core.engine import Engine
 from core.errors import DomainError, InvalidInput
+from core.events import TurnAnswered
 from core.fixes import OUTCOME_WORDS
 from core.log_context import bind
-from core.models import FixStatus, Member
+from core.models import Fact, Fix, FixStatus, Member, TaskItem
 from core.sessions import PostedMessage
 from core.turns import TurnResult
 
@@ -30,6 +33,12 @@ def command(name: str, usage: str = "") -> Callable[[Handler], Handler]:
     return register
 
 
+class Screen(Protocol):
+    """The live terminal: shows lines that arrive between commands (replies of background turns)."""
+
+    def show(self, lines: Sequence[str]) -> None: ...
+
+
 @dataclass
 class Console:
     engine: Engine
@@ -41,6 +50,9 @@ class Console:
     notices: list[str] = field(default_factory=list)
     wants_quit: bool = False
     told_assistant_off: bool = False
+    background: bool = False  # the live console: a scheduler runs the turns, replies come as events
+    screen: Screen | None = None
+    known: dict[int, Known] = field(default_factory=dict)  # by session: the lane before its turn
 
     def say(self, *lines: str) -> None:
         self.out.extend(lines)
@@ -75,6 +87,8 @@ class Console:
         return self.current
 
     async def chat(self, text: str) -> None:
+        if self.background and self.session_id() not in self.known:
+            await self.remember(self.session_id())
         posted = await self.engine.sessions.post_message(actor=self.actor, session_id=self.session_id(), text=text)
         self._after_post(posted)
         await self.run_turns()
@@ -90,7 +104,15 @@ class Console:
             self.told_assistant_off = True
             self.say(m.THINKING_SKIPPED)
 
+    async def remember(self, session_id: int) -> None:
+        view = await self.engine.sessions.view_for_surface(account_id=self.actor.account_id, session_id=session_id)
+        self.known[session_id] = known_of(view)
+
     async def run_turns(self) -> list[TurnResult]:
+        """Replays and piped input answer each line before the next (a deterministic transcript);
+        the live console leaves the turns to its scheduler."""
+        if self.background:
+            return []
         results = await self.engine.turns.drain()
         for result in results:
             self.show_turn(result)
@@ -104,24 +126,45 @@ class Console:
             self.say(prefix + template.format(message=result.message))
 
     def show_turn(self, r: TurnResult) -> None:
-        prefix = "" if r.session_id == self.current else f"[#{r.session_id}] "
-        if r.failure:
-            self.say(prefix + m.ASSISTANT_FAILED.format(reason=r.failure))
-            return
-        if r.reply is None:
-            return
-        self.say(prefix + m.ASSISTANT_REPLY.format(text=r.reply.text))
-        self.say(*(m.LANE_ADDED.format(label=i.label, text=i.text) for i in r.new_items))
-        self.say(*(m.FACT_PROPOSED.format(label=f.label, text=f.text) for f in r.new_facts))
-        if r.new_fix:
-            self.say(m.FIX_SUGGESTED.format(title=r.new_fix.title, confidence=r.new_fix.confidence))
-        if r.outcome_proposed:
-            word = {"worked": "worked", "failed": "didn't work", "partial": "partly worked"}[r.outcome_proposed]
-            self.say(m.OUTCOME_PROPOSED.format(word=word))
+        self.say(*self.answer_lines(r.session_id, reply=r.reply.text if r.reply else None, failure=r.failure,
+                                    new=Added(items=r.new_items, facts=r.new_facts, fix=r.new_fix,
+                                              outcome=r.outcome_proposed)))
+
+    async def answered(self, event: TurnAnswered) -> list[str]:
+        """The lines for a background turn's answer: the reply, then what it added to the lane."""
+        prefix = "" if event.session_id == self.current else f"[#{event.session_id}] "
+        if event.cancelled:
+            return [prefix + m.TURN_CANCELLED]
+        new = Added()
+        if event.reply is not None:
+            before = self.known.get(event.session_id)
+            view = await self.engine.sessions.view_for_surface(account_id=event.account_id, session_id=event.session_id)
+            self.known[event.session_id] = known_of(view)
+            new = added(before, view) if before is not None else new
+        return self.answer_lines(event.session_id, reply=event.reply, failure=event.failure, new=new)
+
+    def answer_lines(self, session_id: int, *, reply: str | None, failure: str | None, new: Added) -> list[str]:
+        prefix = "" if session_id == self.current else f"[#{session_id}] "
+        if failure:
+            return [prefix + m.ASSISTANT_FAILED.format(reason=failure)]
+        if reply is None:
+            return []
+        return [prefix + m.ASSISTANT_REPLY.format(text=reply), *_added_lines(new.items, new.facts, new.fix, new.outcome)]
 
     async def show_lane(self) -> None:
         view = await self.engine.sessions.view(actor=self.actor, session_id=self.session_id())
         self.say(*render.card(lane_card(view)))
+
+
+def _added_lines(items: list[TaskItem], facts: list[Fact], fix: Fix | None, outcome: str | None) -> list[str]:
+    lines = [m.LANE_ADDED.format(label=i.label, text=i.text) for i in items]
+    lines += [m.FACT_PROPOSED.format(label=f.label, text=f.text) for f in facts]
+    if fix:
+        lines.append(m.FIX_SUGGESTED.format(title=fix.title, confidence=fix.confidence))
+    if outcome:
+        word = {"worked": "worked", "failed": "didn't work", "partial": "partly worked"}.get(outcome, outcome)
+        lines.append(m.OUTCOME_PROPOSED.format(word=word))
+    return lines
 
 
 def _need(rest: str, usage: str) -> str:
@@ -151,6 +194,7 @@ async def _quit(c: Console, rest: str) -> None:
 async def _new(c: Console, rest: str) -> None:
     posted = await c.engine.sessions.start(actor=c.actor, problem=_need(rest, "/new <problem>"))
     c.current = posted.session.id
+    c.known.setdefault(posted.session.id or 0, Known())  # a new lane: everything on it after the turn is new
     c.say(m.STARTED.format(id=posted.session.id, title=posted.session.title))
     c._after_post(posted)
     await c.run_turns()

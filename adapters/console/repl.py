@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
 from collections.abc import Iterable
@@ -11,20 +10,44 @@ from typing import TextIO
 import adapters.console.closing  # noqa: F401  (registers the closing commands)
 from adapters.console import messages as m
 from adapters.console.console import Console
+from adapters.console.live import Live
+from adapters.console.stdin import StdinLines
 from core.engine import Engine
 from core.redaction import redact_text
-from core.events import EscalationClaimed, EscalationCreated, SessionResolved
+from core.events import EscalationClaimed, EscalationCreated, SessionResolved, TurnAnswered, TurnQueued
 
 
 class ConsoleNotifier:
-    """The console's escalation channel: events print as lines in the running console."""
+    """The console's escalation channel and, live, its assistant status: events print as lines in
+    the running console."""
 
     def __init__(self) -> None:
         self.console: Console | None = None
 
-    def _say(self, line: str) -> None:
-        if self.console is not None:
-            self.console.notices.append(line)
+    def _say(self, *lines: str) -> None:
+        if self.console is None:
+            return
+        if self.console.screen is not None:
+            self.console.screen.show(lines)
+        else:
+            self.console.notices.extend(lines)
+
+    async def turn_queued(self, event: TurnQueued) -> None:
+        """The live console's indicator (R37) for the current session, or for the one /new is making
+        current; a replay's transcript has none, its turns finish in line."""
+        console = self.console
+        if console is None or not console.background:
+            return
+        if event.session_id == console.current or event.author_id == console.member.id:
+            self._say(m.THINKING)
+
+    async def turn_answered(self, event: TurnAnswered) -> None:
+        """Live, replies print as they arrive; a replay prints its drained turns itself. A cancelled
+        turn is said either way."""
+        console = self.console
+        if console is None or not (console.background or event.cancelled):
+            return
+        self._say(*await console.answered(event))
 
     async def escalation_created(self, event: EscalationCreated) -> None:
         target = f", for {event.target}" if event.target else ""
@@ -86,11 +109,8 @@ async def replay(console: Console, lines: Iterable[str], stream: TextIO) -> int:
 
 
 async def interactive(console: Console, stream: TextIO = sys.stdout) -> None:
-    _flush(console, stream)
-    while not console.wants_quit:
-        try:
-            line = await asyncio.to_thread(input, "rflow> ")
-        except (EOFError, KeyboardInterrupt):
-            break
-        await console.handle(line)
-        _flush(console, stream)
+    """On a terminal the turns run in the background (type on, Ctrl-C stops a turn); piped input
+    answers each line before reading the next, for a transcript that is the same every run."""
+    terminal = sys.stdin.isatty()
+    console.background = terminal
+    await Live(console, stream, StdinLines(sys.stdin.fileno()), terminal=terminal).run()

@@ -93,4 +93,5 @@ class SlackAdapter:
 
     async def close(self) -> None:
         await self.modals.drain()
+        await self.notifier.close()
         await self.gateway.close()

@@ -55,6 +55,18 @@ def wanted_event(event: dict[str, Any]) -> bool:
     return event.get("type") in ("message", "app_mention", "app_home_opened")
 
 
+def thread_key(body: dict[str, Any]) -> str | None:
+    """The Slack thread a request belongs to: its deliveries are handled one at a time, in order,
+    while other threads go alongside (R37). Top-level messages start their own thread."""
+    event = body.get("event") or {}
+    if event.get("channel") and (event.get("thread_ts") or event.get("ts")):
+        return f"{team_of(body)}:{event['channel']}:{event.get('thread_ts') or event['ts']}"
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
+    return f"{team_of(body)}:{channel}:{thread}" if channel and thread else None
+
+
 class SlackIngress:
     def __init__(self, *, accept: Accept, open_modal: Spawn, open_settings: Spawn) -> None:
         self.accept = accept
@@ -70,7 +82,7 @@ class SlackIngress:
         app.command("/rf")(self.on_command)
 
     async def _store(self, kind: str, key: str, body: dict[str, Any]) -> None:
-        await self.accept(platform=SLACK, key=key, payload={"kind": kind, "body": body})
+        await self.accept(platform=SLACK, key=key, payload={"kind": kind, "body": body}, thread_key=thread_key(body))
 
     async def on_event(self, body: dict[str, Any], ack: AsyncAck) -> None:
         if wanted_event(body.get("event") or {}):

@@ -110,3 +110,12 @@ HOME_MORE_QUEUE = "_…and {n} more; `/rf queue` lists them all._"
 HOME_METRIC = "*Pickup-to-first-action*"
 HOME_METRIC_LINE = ("*Last {days} days*: {n_claimed} claimed, {n_with_action} with an action\n"
                     "average {avg} · median {median} · p95 {p95}")
+
+# While the assistant works (R37) and when a reply cannot be delivered
+THINKING = "is thinking…"
+ASSISTANT_FAILED = "The assistant could not answer ({reason}); your message is kept."
+TURN_STOPPED = ":octagonal_sign: Stopped. The assistant's turn was cancelled; your messages are kept."
+UNDELIVERABLE_DM = ("I could not post my reply in the thread of session #{id} (Slack said `{reason}`), "
+                    "so here it is instead:")
+UNDELIVERABLE_NOTE = ("The assistant's reply in session #{id} could not be posted in Slack ({reason}). "
+                      "It is kept in the session's history.")

@@ -1,20 +1,26 @@
-"""What Slack hears of the engine's events, after commit (R22): the assistant's reply in the thread
-plus one lane update per chat turn; escalations posted to the account's escalation channel with
-Pick up, updated for everyone on claim (R23); resolutions and ticket writebacks told in the thread.
-It acts on every session that has a Slack lane, wherever the event started (Slack, Teams, console)."""
+"""What Slack hears of the engine's events, after commit (R22): "is thinking…" in the thread as soon
+as an engineer's message waits for the assistant, the reply streamed while it is written and then
+finished (R37: streams.py, replies.py), plus one lane update per chat turn; escalations posted to
+the account's escalation channel with Pick up, updated for everyone on claim (R23); resolutions and
+ticket writebacks told in the thread. The turn events act on sessions living in a Slack thread (or
+with a Slack lane); the others on every session that has a Slack lane, wherever the event started."""
 
 from __future__ import annotations
 
 import logging
 
 from adapters.slack import blocks
+from adapters.slack.replies import ReplyDelivery
+from adapters.slack.streams import ReplyStreams
 from adapters.slack.surface import SlackSurface
 from core.events import (
     EscalationClaimed,
     EscalationCreated,
     MessagePosted,
+    ReplyProgress,
     SessionResolved,
     TurnAnswered,
+    TurnQueued,
     WritebackFinished,
 )
 from core.platform import PLATFORM_NAMES, SLACK
@@ -30,11 +36,26 @@ class SlackNotifier:
     def __init__(self, surface: SlackSurface) -> None:
         self.surface = surface
         self.engine = surface.engine
+        self.streams = ReplyStreams(surface)
+        self.replies = ReplyDelivery(surface, self.streams)
+
+    async def turn_queued(self, event: TurnQueued) -> None:
+        """Within a second of the message (R37): one setStatus call, skipped while rate limited."""
+        thread = await self.surface.session_thread(event.account_id, event.session_id, event.thread_ref)
+        if thread is not None:
+            await self.surface.status.show(thread)
+
+    async def reply_progress(self, event: ReplyProgress) -> None:
+        """The reply so far: recorded for the stream's background task; the turn does not wait."""
+        self.streams.progress(event)
 
     async def turn_answered(self, event: TurnAnswered) -> None:
-        text = event.reply if event.reply else f"The assistant could not answer ({event.failure}); your message is kept."
-        if await self.surface.say_in_session(event.account_id, event.session_id, text, title="Assistant reply"):
+        """The final answer (finishing its stream), then the lane."""
+        if await self.replies.answered(event):
             await self.surface.refresh_lane(event.account_id, event.session_id)
+
+    async def close(self) -> None:
+        await self.streams.close()
 
     async def message_posted(self, event: MessagePosted) -> None:
         """A message from another surface (Teams, the console) is repeated in the Slack thread."""

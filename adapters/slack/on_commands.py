@@ -10,7 +10,8 @@ from adapters.slack.limits import fits
 from adapters.slack.commands import parse_command, parse_link_args, parse_role_args, parse_session_ref
 from adapters.slack.home import duration
 from adapters.slack.text import escape, shorten
-from adapters.slack.surface import OPEN_STATUSES, SlackSurface, Thread
+from adapters.slack.surface import OPEN_STATUSES, SlackSurface
+from adapters.slack.thread import Thread
 from core.access import WORKERS
 from core.cards import lane_card
 from core.errors import Forbidden, InvalidInput, NotFound

@@ -7,7 +7,8 @@ from typing import Any
 
 from adapters.slack import views
 from adapters.slack.caller import Caller, Tell, team_of
-from adapters.slack.surface import OPEN_STATUSES, SlackSurface, Thread
+from adapters.slack.surface import OPEN_STATUSES, SlackSurface
+from adapters.slack.thread import Thread
 from core.access import WORKERS
 from core.platform import SLACK
 from core.sessions import PostedMessage

@@ -1,15 +1,18 @@
 """What every Slack handler shares: who is calling (workspace → account, user → member), the task-lane
-message of a session (posted once, then updated in place with chat.update), and saying things in a
-session's thread. State always comes from the engine, so a failed update heals on the next change."""
+message of a session (posted once, then updated in place with chat.update, newest render winning:
+lanes.py), the thread's "is thinking…" status (thread_status.py), and saying things in a session's
+thread. State always comes from the engine, so a failed update heals on the next change."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from adapters.slack import blocks
 from adapters.slack.gateway import SlackGateway
+from adapters.slack.lanes import LaneRender, LaneRenderer
 from adapters.slack.limits import Delivery, message_chunks
+from adapters.slack.thread import Thread
+from adapters.slack.thread_status import ThreadStatus
 from core.cards import lane_card
 from core.engine import Engine
 from core.models import SessionStatus
@@ -22,28 +25,12 @@ EVERY_MESSAGE = 10_000
 OPEN_STATUSES = [SessionStatus.ACTIVE, SessionStatus.PARKED, SessionStatus.ESCALATED]  # "my open sessions"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Thread:
-    team: str
-    channel: str
-    ts: str
-
-    @property
-    def ref(self) -> str:
-        return f"slack:{self.team}:{self.channel}:{self.ts}"
-
-    @classmethod
-    def parse(cls, ref: str | None) -> Thread | None:
-        parts = (ref or "").split(":")
-        if len(parts) != 4 or parts[0] != SLACK:
-            return None
-        return cls(team=parts[1], channel=parts[2], ts=parts[3])
-
-
 class SlackSurface:
     def __init__(self, engine: Engine, gateway: SlackGateway) -> None:
         self.engine = engine
         self.gateway = gateway
+        self.status = ThreadStatus(gateway)
+        self.lanes = LaneRenderer(gateway, self._render_lane)
         self._known_teams: dict[str, str] = {}
 
     async def sign_in(self, team: str, user_id: str, team_name: str | None = None) -> SignedIn:
@@ -87,13 +74,17 @@ class SlackSurface:
                                        ref={"team": thread.team, "channel": thread.channel, "ts": ts, "thread_ts": thread.ts})
 
     async def refresh_lane(self, account_id: int, session_id: int) -> bool:
-        """Re-render the lane from the database; False when there is none here or Slack refused."""
+        """Re-render the lane from the database; False when there is none here or Slack refused.
+        Concurrent requests for one lane coalesce, and the newest render always wins."""
+        return await self.lanes.refresh(account_id, session_id)
+
+    async def _render_lane(self, account_id: int, session_id: int) -> LaneRender | None:
         ref = await self.engine.surfaces.get(account_id=account_id, surface=SLACK, key=lane_key(session_id))
         if ref is None:
-            return False
+            return None
         view = await self.engine.sessions.view_for_surface(account_id=account_id, session_id=session_id)
         text, lane = blocks.lane_blocks(lane_card(view), facts=view.facts)
-        return await self.gateway.update(ref.ref["team"], ref.ref["channel"], ref.ref["ts"], text, blocks=lane)
+        return LaneRender(team=ref.ref["team"], channel=ref.ref["channel"], ts=ref.ref["ts"], text=text, blocks=lane)
 
     async def lane_thread(self, account_id: int, session_id: int) -> Thread | None:
         ref = await self.engine.surfaces.get(account_id=account_id, surface=SLACK, key=lane_key(session_id))
@@ -101,16 +92,35 @@ class SlackSurface:
             return None
         return Thread(team=ref.ref["team"], channel=ref.ref["channel"], ts=ref.ref["thread_ts"])
 
+    async def session_thread(self, account_id: int, session_id: int, thread_ref: str | None) -> Thread | None:
+        """The Slack thread a session lives in: its own thread, else the thread of its Slack lane
+        (Teams and console sessions have neither and are left alone)."""
+        thread = Thread.parse(thread_ref)
+        if thread is not None or thread_ref:
+            return thread
+        return await self.lane_thread(account_id, session_id)
+
     async def say(self, thread: Thread, text: str, *, title: str = "Note") -> None:
-        """Long text goes as several messages, or as a snippet when it would take too many."""
-        delivery = message_chunks(text)
+        """A note in the thread (long text as several messages, or a snippet); the thinking status,
+        which Slack clears on any post, goes back up if the assistant is still on it."""
+        await self.deliver(thread, text, title=title)
+        await self.status.after_post(thread)
+
+    async def deliver(self, thread: Thread, text: str, *, title: str, every_message: bool = False) -> str | None:
+        """Long text goes as several messages, or as a snippet when it would take too many. None
+        once all of it is in the thread; else Slack's reason for the part that could not be posted."""
+        delivery = message_chunks(text, max_messages=EVERY_MESSAGE) if every_message else message_chunks(text)
         if delivery.snippet is not None:
             if await self.gateway.snippet(thread.team, thread.channel, thread_ts=thread.ts, title=title,
                                           content=delivery.snippet):
-                return
+                return None
             delivery = message_chunks(text, max_messages=EVERY_MESSAGE)  # no file: every part as a message
         for fallback, chunk_blocks in delivery.messages:
-            await self.gateway.post(thread.team, thread.channel, fallback, blocks=chunk_blocks, thread_ts=thread.ts)
+            posted = await self.gateway.post_outcome(thread.team, thread.channel, fallback, blocks=chunk_blocks,
+                                                     thread_ts=thread.ts)
+            if not posted.ok:
+                return posted.error
+        return None
 
     async def deliver_dm(self, team: str, user: str, delivery: Delivery, *, title: str) -> None:
         """Several messages, or the text as a file, in the person's DM with the bot."""

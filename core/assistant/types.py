@@ -6,6 +6,7 @@ dropping (and logging) anything that does not fit, so nothing unvalidated touche
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,11 @@ class AssistantUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+ReplyListener = Callable[[str], None]
+"""Called with the reply text so far (the whole text, growing) as the assistant streams it. It must
+not block: the engine only records the newest text and shows it on its own schedule (R37)."""
 
 
 @dataclass(frozen=True, kw_only=True)

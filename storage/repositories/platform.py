@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, delete, func, select, update
+from sqlalchemy import ColumnElement, Insert, Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -52,6 +53,15 @@ class SqlInboundRepository(SqlLeasedQueue[InboundDelivery]):
     entity = InboundDelivery
     table = inbound_deliveries
     statuses = InboundStatus
+
+    def _claimable(self, now: datetime) -> ColumnElement[bool]:
+        """Only the oldest open delivery of a thread: the next waits until it is finished, so
+        one thread's messages are handled in order while other threads run alongside (R37)."""
+        c = self.table.c
+        earlier = aliased(self.table)
+        ahead = exists().where(earlier.c.thread_key == c.thread_key, earlier.c.id < c.id,
+                               earlier.c.status.in_([InboundStatus.PENDING, InboundStatus.RUNNING]))
+        return and_(super()._claimable(now), or_(c.thread_key.is_(None), ~ahead))
 
     async def accept(self, delivery: InboundDelivery) -> bool:
         """`INSERT … ON CONFLICT (platform, key) DO NOTHING RETURNING id`: a duplicate, even one

@@ -8,7 +8,11 @@ from sqlalchemy import case, func, select
 
 from core.models import Fact, Fix, ItemKind, Step, TaskItem
 from storage.repositories.base import SqlRepository
+from storage.repositories.counters import CountingRepository, highest
 from storage.tables import facts, fixes, steps, task_items
+
+
+FACT_COUNTER = "fact"  # session_counters.name for facts; lane items use their kind ("question", "check")
 
 
 class SqlStepRepository(SqlRepository):
@@ -61,9 +65,15 @@ _KIND_ORDER = case(
 )
 
 
-class SqlTaskItemRepository(SqlRepository):
+class SqlTaskItemRepository(CountingRepository):
     async def add(self, item: TaskItem) -> TaskItem:
         return await self._add(item)
+
+    async def allocate_seq(self, *, account_id: int, session_id: int, kind: ItemKind, count: int = 1) -> int:
+        """Questions and checks are numbered apart (Q1, C1), each by its own counter."""
+        stored = highest(task_items.c.seq, task_items.c.session_id == session_id, task_items.c.kind == kind)
+        return await self._allocate(account_id=account_id, session_id=session_id, name=kind.value,
+                                    stored=stored, count=count)  # fmt: skip
 
     async def get(self, *, account_id: int, item_id: int) -> TaskItem | None:
         stmt = select(TaskItem).where(task_items.c.id == item_id, task_items.c.account_id == account_id)
@@ -80,7 +90,7 @@ class SqlTaskItemRepository(SqlRepository):
         return await self._all(stmt)
 
 
-class SqlFactRepository(SqlRepository):
+class SqlFactRepository(CountingRepository):
     async def add(self, fact: Fact) -> Fact:
         return await self._add(fact)
 
@@ -98,12 +108,11 @@ class SqlFactRepository(SqlRepository):
             stmt = stmt.where(facts.c.deleted_at.is_(None))
         return await self._all(stmt.order_by(facts.c.seq, facts.c.id))
 
-    async def next_seq(self, *, account_id: int, session_id: int) -> int:
-        """Counts soft-deleted facts too, so a label (F3) is never reused."""
-        stmt = select(func.coalesce(func.max(facts.c.seq), 0) + 1).where(
-            facts.c.account_id == account_id, facts.c.session_id == session_id
-        )
-        return int(await self._scalar(stmt))
+    async def allocate_seq(self, *, account_id: int, session_id: int, count: int = 1) -> int:
+        """Soft-deleted facts keep their numbers, so a label (F3) is never reused."""
+        stored = highest(facts.c.seq, facts.c.session_id == session_id)
+        return await self._allocate(account_id=account_id, session_id=session_id, name=FACT_COUNTER,
+                                    stored=stored, count=count)  # fmt: skip
 
 
 class SqlFixRepository(SqlRepository):

@@ -31,9 +31,10 @@ async def test_ack_bench_answers_every_request_and_our_bot_stores_each_one(capsy
     assert "ratio ours/bare" in printed and "budget ≤ 1.5" in printed and "CPUs" in printed
 
 
-async def test_a_chat_turn_makes_one_reply_and_one_lane_update(capsys: pytest.CaptureFixture[str]) -> None:
+async def test_a_chat_turn_makes_one_status_one_reply_and_one_lane_update(capsys: pytest.CaptureFixture[str]) -> None:
     result = await slack_calls.measure(turns=2)
-    assert [turn.calls for turn in result.turns] == [{"chat.postMessage": 1, "chat.update": 1}] * 2
+    expected = {"assistant.threads.setStatus": 1, "chat.postMessage": 1, "chat.update": 1}  # R37: "thinking" first
+    assert [turn.calls for turn in result.turns] == [expected] * 2
     assert result.ok
     assert len(result.reply_ms) == 2 and all(ms > 0 for ms in result.reply_ms)
     slack_calls.report(result)

@@ -1,25 +1,35 @@
-"""A fake Anthropic Messages API (aiohttp, 127.0.0.1, port 0) for the adapter and end-to-end tests.
+"""A fake Anthropic Messages API (aiohttp, 127.0.0.1, port 0 by default) for adapter, end-to-end and
+multi-process tests and the benches.
 
 `async with FakeAnthropic() as fake:` then point the SDK at `fake.base_url`. It speaks
 `POST /v1/messages` like the API: request validation (400 `invalid_request_error`, 401 without a
-key), plain JSON or real SSE when `"stream": true`, error bodies with `request-id`. Tests script it
-with a queue (`push_update`, `push_tool_use`, `push_text`, `push_error`, `push_hang`,
-`push_malformed_tool_use`, `push_drop`, `push_raw`); when the queue is empty `fake.default_responder(body)`
-answers (by default: a minimal valid answer for whichever tool is forced). Every request is kept in
-`fake.requests` with its headers, body and the usage reported.
+key), plain JSON or real SSE when `"stream": true` (the event sequence: `anthropic_sse.py`), error
+bodies with `request-id`. Tests script it with a queue (`push_update`, `push_tool_use`, `push_text`,
+`push_error`, `push_hang`, `push_malformed_tool_use`, `push_drop`, `push_raw`); when the queue is
+empty `fake.default_responder(body)` answers (by default: a minimal valid answer for whichever tool
+is forced). Prompt caching is simulated (`anthropic_rules.py`).
 
-Prompt caching is simulated: the request is flattened into blocks (tools, system, messages); a
-prefix is written at each `cache_control` breakpoint when it holds at least `min_cacheable_tokens`
-(tokens = JSON chars / 4, as the brief estimates), and read back on a later request whose prefix
-matches at a block boundary up to 20 blocks before one of its breakpoints, as the API looks back.
+Pacing: `StreamTiming(first_token=0.5, total=4.0, chunks=40)` as the server default
+(`FakeAnthropic(timing=...)` or `fake.timing = ...`) or per reply (`push_update(..., timing=...)`);
+without one an answer streams at once. Every request is kept in `fake.requests` with its headers,
+body, usage and times (`time.monotonic()`, which on Linux is one clock for every process on the
+host): `received_at`, `first_token_at` (first content slice sent), `finished_at`, `chunk_times`.
+
+Standalone: `python -m tests.fakes.anthropic_api --port N --first-token 0.5 --total 4 [--chunks 40]`
+prints `listening on http://127.0.0.1:N` and serves until SIGINT/SIGTERM; `GET /_fake/requests`
+returns the records as JSON (`?bodies=1` adds the bodies), `POST /_fake/timing` with
+`{"first_token": .., "total": .., "chunks": ..}` (or `null`) sets the default pacing, and
+`POST /_fake/reset` forgets the recorded requests.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import hashlib
 import itertools
 import json
+import signal
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,10 +37,20 @@ from typing import Any
 from aiohttp import web
 
 from core.assistant.validation import ESCALATION_SECTIONS, RESOLUTION_SECTIONS
+from tests.fakes import anthropic_sse as sse
+from tests.fakes.anthropic_rules import (
+    DEFAULT_MIN_CACHEABLE_TOKENS,
+    InvalidRequest,
+    PromptCache,
+    tokens,
+    validate,
+)
+from tests.fakes.anthropic_sse import StreamTiming
 
-DEFAULT_MIN_CACHEABLE_TOKENS = 2048  # claude-sonnet-4-6 in practice (PLATFORM_NOTES §3)
-LOOKBACK_BLOCKS = 20
-MAX_BREAKPOINTS = 4
+__all__ = ["FakeAnthropic", "StreamTiming", "ToolUseReply", "TextReply", "ErrorReply", "HangReply", "RawReply",
+           "RecordedRequest", "update_session_input", "fact_input", "fix_input", "outcome_input", "note_markdown",
+           "default_reply", "max_concurrency", "InvalidRequest", "PromptCache", "validate"]  # fmt: skip
+
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
                500: "api_error", 529: "overloaded_error"}  # fmt: skip
@@ -44,11 +64,13 @@ class ToolUseReply:
     raw_json: str | None = None  # sent verbatim as the tool input (malformed input)
     text_before: str | None = None
     stop_reason: str = "tool_use"  # "max_tokens" plays a reply cut off mid-tool-call
+    timing: StreamTiming | None = None  # None: the server's default
 
 
 @dataclass(frozen=True)
 class TextReply:
     text: str
+    timing: StreamTiming | None = None
 
 
 @dataclass(frozen=True)
@@ -121,120 +143,63 @@ def default_reply(body: dict[str, Any]) -> Reply:
     return TextReply("OK")
 
 
-# ---- request validation and cache simulation -------------------------------------------------
-class InvalidRequest(Exception):
-    pass
-
-
-def _tokens(value: Any) -> int:
-    return max(1, len(json.dumps(value, sort_keys=True)) // 4)
-
-
-def _blocks(body: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(where, block) in the API's prefix order: tools, then system, then messages."""
-    system = body.get("system")
-    found = [("tool", t) for t in body.get("tools") or []]
-    found += [("system", b) for b in ([{"type": "text", "text": system}] if isinstance(system, str) else system or [])]
-    for message in body["messages"]:
-        content = message["content"]
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
-        found += [(message["role"], block) for block in blocks]
-    return found
-
-
-def validate(body: Any) -> None:
-    """The checks the real API makes that our code could get wrong."""
-    if not isinstance(body, dict):
-        raise InvalidRequest("body: expected a JSON object")
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise InvalidRequest("model: Field required")
-    max_tokens = body.get("max_tokens")
-    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-        raise InvalidRequest("max_tokens: Field required (an integer >= 1)")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise InvalidRequest("messages: at least one message is required")
-    if messages[0].get("role") != "user":
-        raise InvalidRequest('messages: first message must use the "user" role')
-    for index, message in enumerate(messages):
-        content = message.get("content")
-        if message.get("role") not in ("user", "assistant") or not content or not isinstance(content, (str, list)):
-            raise InvalidRequest(f"messages.{index}: needs a role of user or assistant and non-empty content")
-    system = body.get("system")
-    if system is not None and not isinstance(system, (str, list)):
-        raise InvalidRequest("system: expected a string or a list of text blocks")
-    for where, block in _blocks(body):
-        if where != "tool" and block.get("type") == "text" and not str(block.get("text") or "").strip():
-            raise InvalidRequest(f"{where}: text content blocks must contain non-whitespace text")
-    names = {t["name"] for t in body.get("tools") or [] if (t.get("input_schema") or {}).get("type") == "object"}
-    if len(names) != len(body.get("tools") or []):
-        raise InvalidRequest("tools: each tool needs a unique name and an object input_schema")
-    choice = body.get("tool_choice")
-    if choice is not None and choice.get("type") not in ("auto", "any", "tool", "none"):
-        raise InvalidRequest("tool_choice.type: invalid")
-    if choice is not None and choice["type"] == "tool" and choice.get("name") not in names:
-        raise InvalidRequest(f"tool_choice: tool {choice.get('name')!r} not found in tools")
-    marks = [block["cache_control"] for _, block in _blocks(body) if "cache_control" in block]
-    if len(marks) > MAX_BREAKPOINTS:
-        raise InvalidRequest(f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided.")
-    if any(not isinstance(cc, dict) or cc.get("type") != "ephemeral" or cc.get("ttl", "5m") not in ("5m", "1h")
-           for cc in marks):  # fmt: skip
-        raise InvalidRequest("cache_control: expected {type: ephemeral, ttl?: 5m|1h}")
-
-
-class PromptCache:
-    """Prefix hashes written at breakpoints, per model. No TTL: tests run within minutes."""
-
-    def __init__(self, min_tokens: int) -> None:
-        self.min_tokens = min_tokens
-        self.written: set[str] = set()
-
-    def usage(self, body: dict[str, Any]) -> dict[str, int]:
-        blocks = _blocks(body)
-        digest = hashlib.sha256(body["model"].encode())
-        hashes, cumulative, total = [], [], 0
-        for where, block in blocks:
-            plain = {k: v for k, v in block.items() if k != "cache_control"}  # markers are not content
-            digest.update(json.dumps([where, plain], sort_keys=True).encode())
-            hashes.append(digest.hexdigest())
-            total += _tokens(plain)
-            cumulative.append(total)
-        breakpoints = [i for i, (_, block) in enumerate(blocks) if "cache_control" in block]
-        if isinstance(body.get("cache_control"), dict):  # automatic caching: the last block
-            breakpoints.append(len(blocks) - 1)
-        read_at = max(
-            (j for bp in breakpoints for j in range(max(0, bp - LOOKBACK_BLOCKS + 1), bp + 1) if hashes[j] in self.written),
-            default=-1,
-        )
-        read = cumulative[read_at] if read_at >= 0 else 0
-        created_at = read_at
-        for bp in breakpoints:
-            if bp > read_at and cumulative[bp] >= self.min_tokens:
-                self.written.add(hashes[bp])
-                created_at = bp
-        creation = cumulative[created_at] - read if created_at > read_at else 0
-        return {"input_tokens": total - read - creation, "cache_creation_input_tokens": creation,
-                "cache_read_input_tokens": read}  # fmt: skip
-
-
 # ---- the server ------------------------------------------------------------------------------
 @dataclass
 class RecordedRequest:
-    """Recorded on arrival; `status` stays None while a request hangs."""
+    """Recorded on arrival; `status` stays None while a request hangs. Times are time.monotonic()."""
 
     path: str
     headers: dict[str, str]  # lower-cased names
     body: Any
     status: int | None = None
     usage: dict[str, int] | None = field(default=None)
+    received_at: float = field(default_factory=time.monotonic)
+    first_token_at: float | None = None  # streaming: the first content slice was written
+    finished_at: float | None = None  # the answer was complete (or the stream ended otherwise)
+    chunk_times: list[float] = field(default_factory=list)  # each content slice written
+    disconnected: bool = False  # the client went away mid-stream
+
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.body, dict) and self.body.get("stream") is True
+
+    def as_json(self, *, with_body: bool = False) -> dict[str, Any]:
+        body = self.body if isinstance(self.body, dict) else {}
+        found: dict[str, Any] = {
+            "path": self.path, "status": self.status, "model": body.get("model"), "stream": self.streamed,
+            "tool": (body.get("tool_choice") or {}).get("name"), "usage": self.usage,
+            "received_at": self.received_at, "first_token_at": self.first_token_at,
+            "finished_at": self.finished_at, "chunk_times": self.chunk_times, "disconnected": self.disconnected,
+        }  # fmt: skip
+        if with_body:
+            found["body"] = self.body
+        return found
+
+
+def max_concurrency(records: Sequence[RecordedRequest]) -> int:
+    """The most requests that were in progress at one moment (from the recorded times)."""
+    edges = sorted(
+        [(r.received_at, 1) for r in records if r.finished_at is not None]
+        + [(r.finished_at, -1) for r in records if r.finished_at is not None]
+    )  # an end sorts before a start at the same instant
+    best = current = 0
+    for _, step in edges:
+        current += step
+        best = max(best, current)
+    return best
 
 
 class FakeAnthropic:
-    def __init__(self, *, min_cacheable_tokens: int = DEFAULT_MIN_CACHEABLE_TOKENS) -> None:
+    def __init__(
+        self, *, min_cacheable_tokens: int = DEFAULT_MIN_CACHEABLE_TOKENS, timing: StreamTiming | None = None,
+        host: str = "127.0.0.1", port: int = 0,
+    ) -> None:  # fmt: skip
         self.queue: list[Reply] = []
         self.default_responder: Callable[[dict[str, Any]], Reply] = default_reply
+        self.timing = timing  # the pacing of replies that carry none
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCache(min_cacheable_tokens)
+        self.host, self.port = host, port
         self._ids = itertools.count(1)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -243,16 +208,19 @@ class FakeAnthropic:
     async def __aenter__(self) -> FakeAnthropic:
         app = web.Application()
         app.router.add_post("/v1/messages", self._messages)
+        app.router.add_get("/_fake/requests", self._list_requests)
+        app.router.add_post("/_fake/timing", self._set_timing)
+        app.router.add_post("/_fake/reset", self._reset)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        port = self._runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.port = self._runner.addresses[0][1]
+        self.base_url = f"http://{self.host}:{self.port}"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._closing.set()  # ends any hang at once
+        self._closing.set()  # ends any hang or pause at once
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -260,18 +228,19 @@ class FakeAnthropic:
     def push(self, *replies: Reply) -> None:
         self.queue.extend(replies)
 
-    def push_update(self, reply: str = "Noted.", **fields: Any) -> None:
+    def push_update(self, reply: str = "Noted.", *, timing: StreamTiming | None = None, **fields: Any) -> None:
         """`update_session` with a full input: `push_update("...", questions=[...], fixes=[...])`."""
-        self.push(ToolUseReply("update_session", update_session_input(reply, **fields)))
+        self.push(ToolUseReply("update_session", update_session_input(reply, **fields), timing=timing))
 
-    def push_tool_use(self, name: str, input: dict[str, Any], *, text_before: str | None = None) -> None:
-        self.push(ToolUseReply(name, input, text_before=text_before))
+    def push_tool_use(self, name: str, input: dict[str, Any], *, text_before: str | None = None,
+                      timing: StreamTiming | None = None) -> None:  # fmt: skip
+        self.push(ToolUseReply(name, input, text_before=text_before, timing=timing))
 
     def push_malformed_tool_use(self, name: str, raw_json: str = '{"reply": "ok",, }') -> None:
         self.push(ToolUseReply(name, raw_json=raw_json))
 
-    def push_text(self, text: str) -> None:
-        self.push(TextReply(text))
+    def push_text(self, text: str, *, timing: StreamTiming | None = None) -> None:
+        self.push(TextReply(text, timing=timing))
 
     def push_error(self, status: int, type: str | None = None, *, message: str = "fake error",
                    retry_after: float | None = None, mid_stream: bool = False) -> None:  # fmt: skip
@@ -285,6 +254,20 @@ class FakeAnthropic:
 
     def push_raw(self, status: int, body: bytes, content_type: str = "application/json") -> None:
         self.push(RawReply(status, body, content_type))
+
+    # introspection over HTTP, for a fake running in another process
+    async def _list_requests(self, request: web.Request) -> web.Response:
+        with_body = request.query.get("bodies") in ("1", "true")
+        return web.json_response([r.as_json(with_body=with_body) for r in self.requests])
+
+    async def _set_timing(self, request: web.Request) -> web.Response:
+        values = await request.json()
+        self.timing = None if values is None else StreamTiming(**values)
+        return web.json_response(None if self.timing is None else self.timing.as_dict())
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        self.requests.clear()
+        return web.json_response({"ok": True})
 
     # protocol
     def _record(self, request: web.Request, body: Any) -> RecordedRequest:
@@ -303,9 +286,17 @@ class FakeAnthropic:
         try:
             body = await request.json()
         except ValueError:
-            self._record(request, None).status = 400
+            record = self._record(request, None)
+            record.status, record.finished_at = 400, time.monotonic()
             return self._error(400, "invalid_request_error", "body: invalid JSON")
         record = self._record(request, body)
+        try:
+            return await self._answer(request, body, record)
+        finally:
+            if record.finished_at is None:
+                record.finished_at = time.monotonic()
+
+    async def _answer(self, request: web.Request, body: Any, record: RecordedRequest) -> web.StreamResponse:
         if not (request.headers.get("x-api-key") or request.headers.get("authorization")):
             record.status = 401
             return self._error(401, "authentication_error", "x-api-key header is required")
@@ -332,8 +323,11 @@ class FakeAnthropic:
             return self._error(reply.status, reply.type, reply.message, reply.retry_after)
         record.status, record.usage = 200, self.cache.usage(body)
         message = self._message(body, reply, record.usage)
+        timing = getattr(reply, "timing", None) or self.timing
         if streaming:
-            return await self._stream(request, message, reply)
+            return await self._stream(request, message, reply, record, timing)
+        if timing is not None:
+            await self._wait_until(record.received_at + timing.total)
         return web.json_response(message, headers={"request-id": f"req_fake_{next(self._ids)}"})
 
     async def _wait(self, seconds: float) -> None:
@@ -341,6 +335,11 @@ class FakeAnthropic:
             await asyncio.wait_for(self._closing.wait(), seconds)
         except TimeoutError:
             pass
+
+    async def _wait_until(self, moment: float) -> None:
+        delay = moment - time.monotonic()
+        if delay > 0:
+            await self._wait(delay)
 
     def _message(self, body: dict[str, Any], reply: Reply, usage: dict[str, int]) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
@@ -355,44 +354,89 @@ class FakeAnthropic:
         stop = reply.stop_reason if isinstance(reply, ToolUseReply) else "end_turn"
         return {"id": f"msg_fake_{next(self._ids)}", "type": "message", "role": "assistant",
                 "model": body["model"], "content": content, "stop_reason": stop, "stop_sequence": None,
-                "usage": {**usage, "output_tokens": _tokens(content)}}  # fmt: skip
+                "usage": {**usage, "output_tokens": tokens(content)}}  # fmt: skip
 
-    async def _stream(self, request: web.Request, message: dict[str, Any], reply: Reply) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, message: dict[str, Any], reply: Reply, record: RecordedRequest,
+        timing: StreamTiming | None,
+    ) -> web.StreamResponse:  # fmt: skip
         response = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
         await response.prepare(request)
 
-        async def send(event: str, data: dict[str, Any]) -> None:
-            await response.write(f"event: {event}\ndata: {json.dumps({'type': event, **data})}\n\n".encode())
+        async def send(event: sse.Event) -> None:
+            await response.write(sse.encode(event.name, event.data))
+            if event.content:
+                now = time.monotonic()
+                record.chunk_times.append(now)
+                if record.first_token_at is None:
+                    record.first_token_at = now
 
-        start = {**message, "content": [], "stop_reason": None, "usage": {**message["usage"], "output_tokens": 1}}
-        await send("message_start", {"message": start})
-        if isinstance(reply, HangReply):
-            if reply.drop and request.transport is not None:
-                request.transport.close()
-            await self._wait(reply.seconds)
-            return response
-        if isinstance(reply, ErrorReply):
-            await send("error", {"error": {"type": reply.type, "message": reply.message}})
-            return response
-        await send("ping", {})
-        for index, block in enumerate(message["content"]):
-            if block["type"] == "text":
-                await send("content_block_start", {"index": index, "content_block": {"type": "text", "text": ""}})
-                for chunk in _chunks(block["text"]):
-                    await send("content_block_delta", {"index": index, "delta": {"type": "text_delta", "text": chunk}})
-            else:
-                raw = block["input"] if isinstance(block["input"], str) else json.dumps(block["input"])
-                await send("content_block_start", {"index": index, "content_block": {**block, "input": {}}})
-                for chunk in _chunks(raw):
-                    delta = {"type": "input_json_delta", "partial_json": chunk}
-                    await send("content_block_delta", {"index": index, "delta": delta})
-            await send("content_block_stop", {"index": index})
-        delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
-        await send("message_delta", {"delta": delta, "usage": {"output_tokens": message["usage"]["output_tokens"]}})
-        await send("message_stop", {})
-        await response.write_eof()
+        try:
+            if isinstance(reply, (HangReply, ErrorReply)):
+                await send(sse.message_start(message))
+                if isinstance(reply, HangReply):
+                    if reply.drop and request.transport is not None:
+                        request.transport.close()
+                    await self._wait(reply.seconds)
+                else:
+                    await send(sse.Event("error", {"error": {"type": reply.type, "message": reply.message}}))
+                return response
+            events = sse.content_events(message, timing)
+            offsets = iter(timing.offsets(sum(e.content for e in events))) if timing is not None else None
+            if timing is not None:
+                await self._wait_until(record.received_at + timing.first_token)
+            await send(sse.message_start(message))
+            for event in events:
+                if event.content and offsets is not None:
+                    await self._wait_until(record.received_at + next(offsets))
+                await send(event)
+            for event in sse.message_end(message):
+                await send(event)
+            await response.write_eof()
+        except ConnectionError:  # the client gave up (deadline, cancel): aiohttp's reset error is one
+            record.disconnected = True
         return response
 
 
-def _chunks(text: str, size: int = 40) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+# ---- standalone ------------------------------------------------------------------------------
+async def serve(fake: FakeAnthropic) -> None:
+    """Run until SIGINT or SIGTERM; the first line on stdout says where."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with fake:
+        print(f"listening on {fake.base_url}", flush=True)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.anthropic_api", description="A fake Messages API.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
+    parser.add_argument("--first-token", type=float, default=None, help="seconds to the first token")
+    parser.add_argument("--total", type=float, default=None, help="seconds to the last token")
+    parser.add_argument("--chunks", type=int, default=40, help="slices per content block")
+    parser.add_argument("--reply", default=None, help="the update_session reply text when nothing is scripted")
+    parser.add_argument("--min-cacheable-tokens", type=int, default=DEFAULT_MIN_CACHEABLE_TOKENS)
+    args = parser.parse_args(argv)
+    timing = None
+    if args.first_token is not None or args.total is not None:
+        first = args.first_token or 0.0
+        total = args.total if args.total is not None else first
+        timing = StreamTiming(first_token=first, total=total, chunks=args.chunks)
+    fake = FakeAnthropic(min_cacheable_tokens=args.min_cacheable_tokens, timing=timing, host=args.host, port=args.port)
+    if args.reply is not None:
+        text = args.reply
+
+        def responder(body: dict[str, Any]) -> Reply:
+            if (body.get("tool_choice") or {}).get("name") == "update_session":
+                return ToolUseReply("update_session", update_session_input(text))
+            return default_reply(body)
+
+        fake.default_responder = responder
+    asyncio.run(serve(fake))
+
+
+if __name__ == "__main__":
+    main()

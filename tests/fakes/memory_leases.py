@@ -38,7 +38,7 @@ class MemoryLeasedQueue(_Repo, Generic[E]):
 
         def claimable(r: dict[str, Any]) -> bool:
             expired = r["lease_until"] is not None and r["lease_until"] < now
-            return r["status"] == pending or (r["status"] == running and expired)
+            return (r["status"] == pending or (r["status"] == running and expired)) and self._also_claimable(r)
 
         candidates = sorted(
             (r for r in self._rows(self.entity)
@@ -62,6 +62,10 @@ class MemoryLeasedQueue(_Repo, Generic[E]):
                 result: E = self._u.entity(self.entity, candidate["id"])
                 return result
         return None
+
+    def _also_claimable(self, row: dict[str, Any]) -> bool:
+        """A queue's own extra condition (the inbox: the oldest open delivery of its thread)."""
+        return True
 
     async def _finish(
         self,
@@ -91,3 +95,70 @@ class MemoryLeasedQueue(_Repo, Generic[E]):
             if r["status"] in open_statuses
             and (account_id is None or r["account_id"] == account_id)
         )
+
+
+class MemorySessionBatches:
+    """The turn queue's per-session batches (storage/repositories/turns.py) over a leased queue:
+    a session's claimable turns are taken together, never while another of its turns runs."""
+
+    def _claimable_rows(self: Any, now: datetime) -> list[dict[str, Any]]:
+        pending, running = self.statuses(PENDING), self.statuses(RUNNING)
+        rows = self._rows(self.entity)
+        busy = {r["session_id"] for r in rows
+                if r["status"] == running and r["lease_until"] is not None and r["lease_until"] >= now}
+        return sorted((r for r in rows if r["session_id"] not in busy and (
+            r["status"] == pending or (r["status"] == running and r["lease_until"] is not None and r["lease_until"] < now))),
+            key=lambda r: r["id"])
+
+    async def waiting_accounts(self: Any, *, now: datetime) -> list[int]:
+        order: list[int] = []
+        for r in self._claimable_rows(now):
+            if r["account_id"] not in order:
+                order.append(r["account_id"])
+        return order
+
+    async def claim_session(self: Any, *, account_id: int, worker_id: str, now: datetime,
+                            lease_until: datetime) -> list[Any]:
+        rows = [r for r in self._claimable_rows(now) if r["account_id"] == account_id]
+        if not rows:
+            return []
+        session_id = rows[0]["session_id"]
+        running = self.statuses(RUNNING)
+        claimed = []
+        for r in (r for r in rows if r["session_id"] == session_id):
+            taken = await self._u.conditional_update(
+                self.entity, r["id"], lambda row: row["status"] != running or row["lease_until"] < now,
+                lambda row: {"status": running, "lease_owner": worker_id, "lease_until": lease_until,
+                             "attempts": row["attempts"] + 1},
+                CLAIM_COLUMNS)
+            if taken is not None:
+                claimed.append(self._u.entity(self.entity, r["id"]))
+        return claimed
+
+    async def renew(self: Any, *, turn_ids: Any, worker_id: str, lease_until: datetime) -> bool:
+        running = self.statuses(RUNNING)
+        won = 0
+        for turn_id in turn_ids:
+            won += await self._u.conditional_update(
+                self.entity, turn_id, lambda r: r["lease_owner"] == worker_id and r["status"] == running,
+                lambda r: {"lease_until": lease_until}, ["lease_until"]) is not None
+        return won == len(turn_ids)
+
+    async def finish_batch(self: Any, *, turn_ids: Any, worker_id: str, status: str, now: datetime,
+                           error: str | None = None) -> bool:
+        won = 0
+        for turn_id in turn_ids:
+            won += await self._finish(turn_id, worker_id=worker_id, status=status, now=now, extra={"error": error})
+        return won == len(turn_ids)
+
+    async def cancel_open(self: Any, *, account_id: int, session_id: int, now: datetime) -> list[int]:
+        open_statuses = {self.statuses(PENDING), self.statuses(RUNNING)}
+        ids = []
+        for r in self._rows(self.entity):
+            if r["account_id"] == account_id and r["session_id"] == session_id and r["status"] in open_statuses:
+                if await self._u.conditional_update(
+                        self.entity, r["id"], lambda row: row["status"] in open_statuses,
+                        lambda row: {"status": "cancelled", "finished_at": now, "lease_owner": None, "lease_until": None},
+                        FINISH_COLUMNS) is not None:
+                    ids.append(r["id"])
+        return sorted(ids)

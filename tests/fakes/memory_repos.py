@@ -21,7 +21,7 @@ from core.models import (
     Step,
     TaskItem,
 )
-from tests.fakes.memory_rows import shape
+from tests.fakes.memory_rows import SessionCounter, shape
 
 if TYPE_CHECKING:
     from tests.fakes.memory_uow import MemoryUnitOfWork
@@ -32,6 +32,10 @@ _CAS_FORBIDDEN = frozenset({"id", "account_id", "status", "updated_at", "state_v
 
 def _created(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["created_at"], row["id"])
+
+
+def _first_id(row: dict[str, Any]) -> Any:
+    return row["id"]
 
 
 def _first(found: list[Any]) -> Any:
@@ -56,6 +60,30 @@ class _Repo:
     @staticmethod
     def _in_session(account_id: int, session_id: int) -> Any:
         return lambda r: r["account_id"] == account_id and r["session_id"] == session_id
+
+    async def _allocate(self, *, account_id: int, session_id: int, name: str, stored: int, count: int) -> int:
+        """storage's `INSERT … ON CONFLICT (session_id, name) DO UPDATE … RETURNING`: the counter
+        row is locked by this unit until it ends (others wait, then see the committed value), an
+        insert racing another unit's uncommitted insert waits for it and then updates instead."""
+        if count < 1:
+            raise ValueError("allocate at least one number")
+        if not self._u.select(Session, lambda r: r["id"] == session_id and r["account_id"] == account_id, _created):
+            raise NotFound("That session was not found.")
+        def key(row: dict[str, Any]) -> bool:
+            return bool(row["session_id"] == session_id and row["name"] == name)
+
+        while True:
+            found = self._u.select(SessionCounter, key, _first_id)
+            if found:
+                new = await self._u.conditional_update(
+                    SessionCounter, found[0].id, key, lambda r: {"value": max(r["value"], stored) + count}, ("value",)
+                )
+                if new is not None:
+                    return int(new["value"]) - count + 1
+                continue
+            counter = SessionCounter(account_id=account_id, session_id=session_id, name=name, value=stored + count)
+            if await self._u.insert_unless_exists(counter, ("session_id", "name")):
+                return stored + 1
 
 
 class MemoryAccounts(_Repo):
@@ -258,6 +286,11 @@ class MemoryItems(_Repo):
         result: TaskItem | None = self._get(TaskItem, account_id, item_id)
         return result
 
+    async def allocate_seq(self, *, account_id: int, session_id: int, kind: ItemKind, count: int = 1) -> int:
+        of_kind = [r["seq"] for r in self._rows(TaskItem) if r["session_id"] == session_id and r["kind"] == kind]
+        return await self._allocate(account_id=account_id, session_id=session_id, name=kind.value,
+                                    stored=max(of_kind, default=0), count=count)  # fmt: skip
+
     async def list(self, *, account_id: int, session_id: int) -> list[TaskItem]:
         return self._u.select(
             TaskItem,
@@ -285,9 +318,10 @@ class MemoryFacts(_Repo):
             lambda r: (r["seq"], r["id"]),
         )
 
-    async def next_seq(self, *, account_id: int, session_id: int) -> int:
-        in_session = self._in_session(account_id, session_id)
-        return max((r["seq"] for r in self._rows(Fact) if in_session(r)), default=0) + 1
+    async def allocate_seq(self, *, account_id: int, session_id: int, count: int = 1) -> int:
+        stored = max((r["seq"] for r in self._rows(Fact) if r["session_id"] == session_id), default=0)
+        return await self._allocate(account_id=account_id, session_id=session_id, name="fact", stored=stored,
+                                    count=count)  # fmt: skip
 
 
 class MemoryFixes(_Repo):

@@ -15,7 +15,7 @@ from core.models import (
     TurnStatus,
     Writeup,
 )
-from tests.fakes.memory_leases import MemoryLeasedQueue
+from tests.fakes.memory_leases import MemoryLeasedQueue, MemorySessionBatches
 from tests.fakes.memory_repos import _created, _first, _Repo
 
 
@@ -119,8 +119,9 @@ class MemoryDrafts(_Repo):
         )
 
 
-class MemoryTurns(MemoryLeasedQueue[PendingTurn]):
-    """claim_next and count_open come from MemoryLeasedQueue."""
+class MemoryTurns(MemorySessionBatches, MemoryLeasedQueue[PendingTurn]):
+    """claim_next and count_open come from MemoryLeasedQueue, the per-session batches from
+    MemorySessionBatches."""
 
     entity = PendingTurn
     statuses = TurnStatus

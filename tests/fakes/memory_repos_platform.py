@@ -4,6 +4,8 @@ race semantics as storage/repositories/platform.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Sequence
 
 from datetime import datetime
@@ -43,6 +45,12 @@ class MemoryInbound(MemoryLeasedQueue[InboundDelivery]):
 
     entity = InboundDelivery
     statuses = InboundStatus
+
+    def _also_claimable(self, row: dict[str, Any]) -> bool:
+        key = row.get("thread_key")
+        open_ = (InboundStatus.PENDING, InboundStatus.RUNNING)
+        return key is None or not any(r.get("thread_key") == key and r["id"] < row["id"] and r["status"] in open_
+                                      for r in self._rows(InboundDelivery))
 
     async def accept(self, delivery: InboundDelivery) -> bool:
         return await self._u.insert_unless_exists(delivery, ("platform", "key"))

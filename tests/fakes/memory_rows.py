@@ -34,10 +34,23 @@ from core.models import (
 )
 from core.platform import ConnectCode, InboundDelivery, SurfaceRef, TenantLink
 
+
+@dataclass
+class SessionCounter:
+    """A row of storage's session_counters: the last seq handed out per session and name. No core
+    entity (only the repositories' allocate_seq sees it); the id is the fake's row key only."""
+
+    account_id: int
+    session_id: int
+    name: str
+    value: int
+    id: int | None = None
+
+
 ENTITIES: tuple[type[Any], ...] = (
     Account, Member, MemberIdentity, Session, Step, TaskItem, Fact, Fix, Handoff, Writeup,
     PendingTurn, Notification, DraftTemplate, Writeback, PsaConnection, TenantLink, InboundDelivery,
-    SurfaceRef, ConnectCode,
+    SurfaceRef, ConnectCode, SessionCounter,
 )  # fmt: skip
 
 FOREIGN_KEYS: dict[type[Any], dict[str, type[Any]]] = {
@@ -65,6 +78,7 @@ FOREIGN_KEYS: dict[type[Any], dict[str, type[Any]]] = {
     InboundDelivery: {},  # not scoped: stored before its account is known
     SurfaceRef: {"session_id": Session},
     ConnectCode: {"created_by": Member},
+    SessionCounter: {"session_id": Session},
 }
 for _cls in ENTITIES:
     if _cls is not Account and "account_id" in {f.name for f in dataclasses.fields(_cls)}:
@@ -81,6 +95,7 @@ UNIQUE_KEYS: dict[type[Any], tuple[tuple[str, ...], ...]] = {
     InboundDelivery: (("platform", "key"),),
     SurfaceRef: (("account_id", "surface", "key"),),
     ConnectCode: (("code_hash",),),
+    SessionCounter: (("session_id", "name"),),
 }
 
 

@@ -8,8 +8,10 @@ string, form or JSON bodies (form-borne `blocks`/`view`/`files` JSON-decoded), t
 `slack_api_state.py`; `upload_url`s point back here (`POST /upload/v1/<file id>`).
 
 Every call is recorded in order (`all_calls`, `calls(method)`, `count(method)`) with its arrival time
-(monotonic), so tests can assert pacing. Faults: `fail_next`, `rate_limit_next` (429 + Retry-After),
-`delay`.
+(monotonic), so tests can assert pacing. Faults: `fail_next`, `rate_limit_next` (429 + Retry-After,
+for a method and optionally one channel, as Slack limits chat.postMessage per channel:
+api.slack.com/docs/rate-limits), `server_error_next` (an HTML 5xx), `delay`. The thread status and
+streamed messages live in `slack_api_streams.py`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class FakeSlack(SlackMethods):
         super().__init__(**workspace)
         self.all_calls: list[SlackCall] = []
         self._failures: dict[str, list[str]] = defaultdict(list)
-        self._rate_limits: dict[str, list[int]] = defaultdict(list)
+        self._rate_limits: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+        self._server_errors: dict[tuple[str, str | None], list[int]] = defaultdict(list)
         self._delays: dict[str, float] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -95,6 +98,7 @@ class FakeSlack(SlackMethods):
         self.all_calls.clear()
         self._failures.clear()
         self._rate_limits.clear()
+        self._server_errors.clear()
         self._delays.clear()
 
     # ---- faults -----------------------------------------------------------------------------
@@ -103,9 +107,14 @@ class FakeSlack(SlackMethods):
         """The next `times` calls of `method` answer 200 `{"ok": false, "error": error}`, unapplied."""
         self._failures[method].extend([error] * times)
 
-    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        """The next `times` calls of `method` answer 429 with `Retry-After` and `ratelimited`, unapplied."""
-        self._rate_limits[method].extend([retry_after] * times)
+    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1, *, channel: str | None = None) -> None:
+        """The next `times` calls of `method` (to `channel` only, if given) answer 429 with
+        `Retry-After` and `ratelimited`, unapplied."""
+        self._rate_limits[(method, channel)].extend([retry_after] * times)
+
+    def server_error_next(self, method: str, status: int = 503, times: int = 1, *, channel: str | None = None) -> None:
+        """The next `times` calls of `method` answer an HTML `status` page (Slack's edge, not the API), unapplied."""
+        self._server_errors[(method, channel)].extend([status] * times)
 
     def delay(self, method: str, seconds: float) -> None:
         """Every call of `method` waits `seconds` before answering, until set back to 0."""
@@ -127,10 +136,15 @@ class FakeSlack(SlackMethods):
         if method in self._delays:
             await asyncio.sleep(self._delays[method])
         headers: dict[str, str] = {}
-        if self._rate_limits.get(method):
-            retry_after = self._rate_limits[method].pop(0)
+        channel = args.get("channel") or args.get("channel_id")
+        if (limits := _pending(self._rate_limits, method, channel)) is not None:
+            retry_after = limits.pop(0)
             call.status, headers["Retry-After"] = 429, str(retry_after)
             call.response = {"ok": False, "error": "ratelimited"}
+        elif (errors := _pending(self._server_errors, method, channel)) is not None:
+            call.status, call.response = errors.pop(0), {"ok": False, "error": "server_error"}
+            return web.Response(status=call.status, text="<html><body>Service Unavailable</body></html>",
+                                content_type="text/html")
         else:
             call.response = self._answer(method, args, token)
         return web.json_response(call.response, status=call.status, headers=headers)
@@ -163,6 +177,14 @@ class FakeSlack(SlackMethods):
         upload.content = content
         call.response = {"ok": True}
         return web.Response(text=f"OK - {len(content)}")
+
+
+def _pending(faults: dict[tuple[str, str | None], list[int]], method: str, channel: Any) -> list[int] | None:
+    """The queue of faults that applies to this call: the channel's own first, then the method's."""
+    for key in ((method, str(channel)) if channel else None, (method, None)):
+        if key is not None and faults.get(key):
+            return faults[key]
+    return None
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:

@@ -10,7 +10,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakes.slack_api_state import SlackError, SlackState, Upload, missing
+from tests.fakes.slack_api_state import SlackError, Upload, missing
+from tests.fakes.slack_api_streams import StreamMethods
 
 Method = Callable[[dict[str, Any], str | None], dict[str, Any]]
 MESSAGE_BLOCKS, VIEW_BLOCKS, TEXT_LIMIT = 50, 100, 40_000
@@ -45,7 +46,7 @@ def _view_hash(view: dict[str, Any], version: str) -> str:
     return f"{version}.{digest}"
 
 
-class SlackMethods(SlackState):
+class SlackMethods(StreamMethods):
     def methods(self) -> dict[str, Method]:
         return {
             "auth.test": self._auth_test, "team.info": self._team_info, "users.info": self._users_info,
@@ -54,7 +55,7 @@ class SlackMethods(SlackState):
             "views.update": self._views_update, "views.publish": self._views_publish,
             "conversations.open": self._conversations_open, "conversations.info": self._conversations_info,
             "oauth.v2.access": self._oauth_v2_access, "files.getUploadURLExternal": self._get_upload_url,
-            "files.completeUploadExternal": self._complete_upload,
+            "files.completeUploadExternal": self._complete_upload, **self.stream_methods(),
         }  # fmt: skip
 
     def _team(self, token: str | None) -> str:
@@ -119,6 +120,7 @@ class SlackMethods(SlackState):
             if parent is not None:
                 parent["thread_ts"] = parent["ts"]
                 parent["reply_count"] = parent.get("reply_count", 0) + 1
+            self.set_status(channel, message["thread_ts"], "", "chat.postMessage")  # a reply clears the status
         if args.get("metadata"):
             message["metadata"] = args["metadata"]
         self.messages.setdefault(channel, {})[ts] = message
@@ -278,6 +280,8 @@ class SlackMethods(SlackState):
             upload.title, upload.completed = item.get("title") or upload.filename, True
             upload.channel_id, upload.thread_ts = args.get("channel_id"), args.get("thread_ts")
             upload.initial_comment = args.get("initial_comment")
+            if upload.channel_id and upload.thread_ts:  # the file lands as a message in the thread
+                self.set_status(str(upload.channel_id), str(upload.thread_ts), "", "files.completeUploadExternal")
             channels = [upload.channel_id] if upload.channel_id else []
             done.append({"id": upload.file_id, "name": upload.filename, "title": upload.title,
                          "size": len(upload.content), "channels": channels})  # fmt: skip

@@ -47,6 +47,18 @@ class SlackCall:
 
 
 @dataclass
+class StatusChange:
+    """One change of a thread's assistant status: set by assistant.threads.setStatus, or cleared
+    because the app posted in the thread (`cause` names the method)."""
+
+    at: float  # time.monotonic(), comparable with SlackCall.at
+    channel: str
+    thread_ts: str
+    status: str
+    cause: str
+
+
+@dataclass
 class Upload:
     """A file of the files_upload_v2 flow: announced, then its bytes POSTed, then completed."""
 
@@ -89,6 +101,10 @@ class SlackState:
         self.oauth_client: tuple[str, str] | None = None  # (client_id, secret) to insist on; None: any
         self.oauth_codes: set[str] | None = None  # single-use codes to accept; None: any non-empty code
         self.root_url = ""  # http://127.0.0.1:port/ once started; upload URLs point under it
+        self.thread_statuses: dict[tuple[str, str], str] = {}  # (channel, thread_ts) → status shown now
+        self.status_log: list[StatusChange] = []
+        self.stream_ttl = 300.0  # seconds a streamed message accepts appends (Slack: about five minutes)
+        self.stream_started: dict[tuple[str, str], float] = {}  # (channel, ts) → monotonic start
         self._ts = itertools.count(100, 100)
         self._ids = itertools.count(1)
 
@@ -148,6 +164,27 @@ class SlackState:
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         return self.messages.get(channel, {}).get(ts)
+
+    def status(self, channel: str, thread_ts: str) -> str:
+        """The assistant status the thread shows now ("" when none)."""
+        return self.thread_statuses.get((channel, thread_ts), "")
+
+    def statuses(self, channel: str, thread_ts: str) -> list[StatusChange]:
+        return [c for c in self.status_log if (c.channel, c.thread_ts) == (channel, thread_ts)]
+
+    def set_status(self, channel: str, thread_ts: str, status: str, cause: str) -> None:
+        """Slack clears a thread's status when the app posts a reply there (docs.slack.dev
+        assistant.threads.setStatus; changelog 2026-03-05): posting methods call this with ""."""
+        if not status and not self.thread_statuses.get((channel, thread_ts)) and cause != "assistant.threads.setStatus":
+            return  # nothing shown, nothing cleared
+        if status:
+            self.thread_statuses[(channel, thread_ts)] = status
+        else:
+            self.thread_statuses.pop((channel, thread_ts), None)
+        self.status_log.append(StatusChange(time.monotonic(), channel, thread_ts, status, cause))
+
+    def is_dm(self, channel: str) -> bool:
+        return channel in self.dms.values() or (channel.startswith("D") and channel not in self.channels)
 
     # ---- identifiers ------------------------------------------------------------------------
 

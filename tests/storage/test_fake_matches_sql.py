@@ -131,7 +131,7 @@ async def _apply(op: tuple[Any, ...], uow_factory: UnitOfWorkFactory, world: Wor
                 return "conflict"
             return result
         if kind == "fact":
-            seq = await uow.facts.next_seq(account_id=a, session_id=s)
+            seq = await uow.facts.allocate_seq(account_id=a, session_id=s)
             added = await uow.facts.add(Fact(account_id=a, session_id=s, seq=seq, text=f"f{seq}",
                                             source=FactSource.NOTE, created_at=at(seq)))  # fmt: skip
             if op[1]:

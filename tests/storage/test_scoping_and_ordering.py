@@ -183,7 +183,7 @@ async def test_task_items_facts_and_their_sequences(uow_factory: UnitOfWorkFacto
                          text=text, created_at=T0)  # fmt: skip
             )
         for n in range(3):
-            seq = await uow.facts.next_seq(account_id=world.account, session_id=world.session)
+            seq = await uow.facts.allocate_seq(account_id=world.account, session_id=world.session)
             await uow.facts.add(
                 Fact(account_id=world.account, session_id=world.session, seq=seq, text=f"fact {n}",
                      source=FactSource.NOTE, created_at=at(n), created_by=world.engineer)  # fmt: skip
@@ -205,10 +205,11 @@ async def test_task_items_facts_and_their_sequences(uow_factory: UnitOfWorkFacto
             account_id=world.account, session_id=world.session, include_deleted=True
         )
         assert [f.label for f in every] == ["F1", "F2", "F3"]
-        assert await uow.facts.next_seq(account_id=world.account, session_id=world.session) == 4
+        assert await uow.facts.allocate_seq(account_id=world.account, session_id=world.session) == 4
         deleted = await uow.facts.get(account_id=world.account, fact_id=every[2].id or 0)
         assert deleted is not None and deleted.deleted_at == at(100)
-        assert await uow.facts.next_seq(account_id=world.other_account, session_id=world.session) == 1
+        with pytest.raises(NotFound):  # another account's session (R35)
+            await uow.facts.allocate_seq(account_id=world.other_account, session_id=world.session)
 
 
 def _fix(world: object, title: str, created: int) -> Fix:

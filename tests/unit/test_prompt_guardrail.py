@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.assistant import prompts, tools
@@ -174,6 +174,7 @@ def test_history_prefix_survives_the_next_turn(earlier: list[HistoryEntry], late
 @given(st.lists(entries, max_size=12), st.integers(0, 3), st.booleans())
 def test_rendered_messages_are_valid_and_volatile_parts_come_last(history: list[HistoryEntry], facts: int,
                                                                    fixed: bool) -> None:  # fmt: skip
+    assume(not any("open question" in e.text for e in history))  # the lane's marker must not come from chat
     rendered = render_conversation(context(history, facts=facts, fixed=fixed))
     roles = [m["role"] for m in rendered.messages]
     assert roles[0] == "user" and roles[-1] == "user"

@@ -111,7 +111,7 @@ async def test_a_long_reply_is_split_or_attached_never_cut(slack_bot: SlackBot) 
     bot.anthropic.push_update(long_reply)
     root = await bot.mention("UDANA", "Mail bounces")
     await bot.settle()
-    posted = json.dumps([m.get("blocks") for m in bot.slack.thread(CHANNEL, root)])
+    posted = json.dumps([(m.get("blocks"), m.get("text")) for m in bot.slack.thread(CHANNEL, root)])  # a streamed reply is text
     uploaded = "".join(u.content.decode() if isinstance(u.content, bytes) else str(u.content) for u in bot.slack.uploads.values())
     assert len(long_reply) > 10_000
     assert all(f"Step {i}:" in posted + uploaded for i in range(20))

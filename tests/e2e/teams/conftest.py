@@ -263,6 +263,7 @@ class TeamsBot:
                 await self.app.slack.modals.drain()
             async with self.app.engine.deps.uow_factory() as uow:
                 busy = await uow.inbound.count_open() + await uow.turns.count_open()
+            busy += self.app.engine.turns.running  # a finished turn's reply may still be on its way
             quiet = quiet + 1 if busy == 0 else 0
             if quiet >= 3:
                 return
