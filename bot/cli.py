@@ -1,4 +1,5 @@
-"""`rflow`: the console when no Slack/Teams credentials are configured, otherwise the server."""
+"""`rflow`: the console when no Slack/Teams credentials are configured, otherwise the server; `rflow
+worker` runs the durable queues without HTTP, for a topology of `serve` replicas plus workers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from bot.manifests import DEFAULT_NAME, DEFAULT_TEAMS_PACKAGE, ManifestError, sl
 from bot.secretbox import new_key
 from bot.settings import Settings
 from bot.web import make_web_app
+from bot.workers import run_queues
 from storage.db import make_engine, upgrade
 
 log = logging.getLogger("rflow.cli")
@@ -33,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="the HTTP server (Slack and Teams endpoints, /healthz)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--no-workers", action="store_true",
+                       help="HTTP only: leave the turn, inbox and writeback queues to `rflow worker` processes")
+    sub.add_parser("worker", help="the turn, inbox and writeback queues without the HTTP server (runs beside `serve`)")
     sub.add_parser("secret-key", help="print a new RF_SECRET_KEY (encrypts stored PSA keys)")
     manifest = sub.add_parser("manifest", help="the Slack app manifest or the Teams app package for your address")
     kinds = manifest.add_subparsers(dest="platform", required=True)
@@ -65,17 +71,41 @@ async def run_console(settings: Settings, replay_file: Path | None, strict: bool
         await app.close()
 
 
-async def run_serve(settings: Settings) -> None:
+def stop_on_signals() -> asyncio.Event:
+    """SIGTERM (a deployment stopping us) and SIGINT set the event, so running turns are handed
+    back and connections closed instead of the process dying mid-write."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def run_serve(settings: Settings, *, workers: bool = True) -> None:
+    stop = stop_on_signals()
     app = await build_app(settings, platforms=True)
-    runner = web.AppRunner(make_web_app(app))
-    await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
-    log.info("serving on http://%s:%s", settings.host, settings.port)
+    runner = web.AppRunner(make_web_app(app, run_workers=workers))
     try:
-        await asyncio.Event().wait()
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        host, port = runner.addresses[0][:2]  # the port really bound (RF_PORT=0 picks a free one)
+        log.info("serving on http://%s:%s%s", host, port, "" if workers else " (no queue workers)")
+        await stop.wait()
     finally:
         await runner.cleanup()
         await app.close()
+
+
+async def run_worker(settings: Settings) -> None:
+    """The queues with the platforms built (their notifiers post the replies), but no HTTP."""
+    stop = stop_on_signals()
+    app = await build_app(settings, platforms=True)
+    try:
+        log.info("worker running (no HTTP); stop it with SIGTERM")
+        await run_queues(app, stop)
+    finally:
+        await app.close()
+    log.info("worker stopped")
 
 
 async def run_db_upgrade(settings: Settings) -> None:
@@ -115,10 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             settings.host = args.host
         if getattr(args, "port", None):
             settings.port = args.port
-        try:
-            asyncio.run(run_serve(settings))
-        except KeyboardInterrupt:
-            pass
+        asyncio.run(run_serve(settings, workers=not getattr(args, "no_workers", False)))
+        return 0
+    if command == "worker":
+        asyncio.run(run_worker(settings))
         return 0
     if command == "secret-key":
         print(new_key())

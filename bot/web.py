@@ -1,5 +1,5 @@
-"""The aiohttp server: /healthz, /slack/events (and Slack OAuth), /api/messages, and the workers of the
-durable queues (platform inbox, assistant turns, PSA writebacks)."""
+"""The aiohttp server: /healthz, /slack/events (and Slack OAuth), /api/messages, and (unless
+`--no-workers`) the workers of the durable queues (bot/workers.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ import logging
 from aiohttp import web
 
 from bot.bootstrap import App
-from core.worker import run_forever
+from bot.workers import run_queues
 from storage.db import is_current, ping
 
 log = logging.getLogger("rflow.web")
 APP_KEY = web.AppKey("rflow_app", App)
-INBOX_WORKERS = 2
-PRUNE_SECONDS = 600.0
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -28,8 +26,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
-def make_web_app(app: App, *, run_worker: bool = True) -> web.Application:
-    """The HTTP surface plus the assistant-turn worker, which lives as long as the server does."""
+def make_web_app(app: App, *, run_workers: bool = True) -> web.Application:
+    """The HTTP surface; with `run_workers` also the queues' workers, which live as long as the
+    server does. `rflow serve --no-workers` leaves them to `rflow worker` processes."""
     web_app = web.Application()
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
@@ -37,39 +36,27 @@ def make_web_app(app: App, *, run_worker: bool = True) -> web.Application:
         app.slack.add_routes(web_app)
     if app.teams is not None:
         app.teams.add_routes(web_app)
-    if run_worker:
-        web_app.cleanup_ctx.append(_turn_worker)
+    if run_workers:
+        web_app.cleanup_ctx.append(_workers)
+    web_app.cleanup_ctx.append(_socket_mode)
     return web_app
 
 
-async def _turn_worker(web_app: web.Application):  # type: ignore[no-untyped-def]
-    """The durable queues' workers: assistant turns and PSA writebacks."""
-    app = web_app[APP_KEY]
+async def _workers(web_app: web.Application):  # type: ignore[no-untyped-def]
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(app.engine.turns.run_forever(stop)),
-             asyncio.create_task(run_forever(app.engine.writebacks.run_once, stop, poll_seconds=2.0)),
-             asyncio.create_task(_prune_inbox(app, stop))]
-    # Several inbox loops: a slow Slack or Teams call must not hold up other people's clicks.
-    tasks += [asyncio.create_task(app.engine.inbox.run_forever(stop)) for _ in range(INBOX_WORKERS)]
-    socket_mode = await _start_socket_mode(app)
+    queues = asyncio.create_task(run_queues(web_app[APP_KEY], stop), name="queues")
     yield
     stop.set()
-    if socket_mode is not None:
-        await socket_mode.close_async()
-    await asyncio.gather(*tasks)
+    await queues
 
 
-async def _prune_inbox(app: App, stop: asyncio.Event) -> None:
-    """Finished deliveries are kept past the platforms' retry window, then dropped."""
-    while not stop.is_set():
-        try:
-            await app.engine.inbox.prune()
-        except Exception:
-            log.exception("pruning the inbox failed; trying again later")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=PRUNE_SECONDS)
-        except TimeoutError:
-            pass
+async def _socket_mode(web_app: web.Application):  # type: ignore[no-untyped-def]
+    """Slack's requests over Socket Mode are ingress, like /slack/events: they go with the server,
+    workers or not."""
+    handler = await _start_socket_mode(web_app[APP_KEY])
+    yield
+    if handler is not None:
+        await handler.close_async()
 
 
 async def _start_socket_mode(app: App):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import itertools
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -80,6 +81,8 @@ class Batch:
     engineer_texts: list[str]
     session: Session
     author_id: int | None
+    owner: str  # this claim's lease owner: unique per claim, so a worker never mistakes an old claim for it
+    stored_reply: Step | None = None  # answered and stored by a worker that died before telling anyone
 
     @property
     def first(self) -> PendingTurn:
@@ -152,12 +155,20 @@ async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> tuple
     return context, engineer_texts, session
 
 
-async def claim_batch(uow: UnitOfWork, deps: Deps, turns: list[PendingTurn]) -> Batch:
-    """The claimed turns with what the assistant sees: the history up to the newest message."""
+REPLY_LOOKBACK = 50  # steps searched for a reply a dead worker stored but did not deliver
+
+
+async def claim_batch(uow: UnitOfWork, deps: Deps, turns: list[PendingTurn], owner: str) -> Batch:
+    """The claimed turns with what the assistant sees: the history up to the newest message, and
+    the reply already stored for them, if a worker died between storing and delivering it."""
     context, engineer_texts, session = await build_context(uow, deps, turns[-1])
     last = await uow.steps.get(account_id=turns[-1].account_id, step_id=turns[-1].step_id)
+    recent = await uow.steps.list(account_id=session.account_id, session_id=session.id or 0, limit=REPLY_LOOKBACK)
+    ids = {t.id for t in turns}
+    stored = next((s for s in recent if s.kind == StepKind.ASSISTANT_REPLY
+                   and ids & set(s.data.get("answers") or ())), None)
     return Batch(turns=tuple(turns), context=context, engineer_texts=engineer_texts, session=session,
-                 author_id=last.author_id if last is not None else None)
+                 author_id=last.author_id if last is not None else None, owner=owner, stored_reply=stored)
 
 
 class TurnService:
@@ -172,6 +183,7 @@ class TurnService:
         self._running: dict[int, asyncio.Task[TurnResult]] = {}  # by session id
         self._per_account: Counter[int] = Counter()
         self._cancelled: set[int] = set()  # sessions whose running call the engineer stopped
+        self._claims = itertools.count(1)
 
     def kick(self) -> None:
         """A new turn was committed: let a sleeping scheduler look now."""
@@ -189,10 +201,11 @@ class TurnService:
         async with self.deps.uow_factory() as uow:
             waiting = await uow.turns.waiting_accounts(now=now)
             for account_id in sorted(waiting, key=lambda a: self._per_account[a]):  # stable: oldest first on ties
-                turns = await uow.turns.claim_session(account_id=account_id, worker_id=self.worker_id, now=now,
+                owner = f"{self.worker_id}:{next(self._claims)}"
+                turns = await uow.turns.claim_session(account_id=account_id, worker_id=owner, now=now,
                                                       lease_until=lease_until)
                 if turns:
-                    batch = await claim_batch(uow, self.deps, turns)
+                    batch = await claim_batch(uow, self.deps, turns, owner)
                     await uow.commit()
                     return batch
         return None
@@ -208,7 +221,10 @@ class TurnService:
         with bind(session_id=batch.first.session_id, account_id=batch.first.account_id):
             renewal = asyncio.create_task(self._renew(batch))
             try:
-                result = await self._run(batch)
+                if batch.stored_reply is not None:  # its worker died after storing it: deliver it, don't ask again
+                    result = replace(_blank_result(batch), reply=batch.stored_reply)
+                else:
+                    result = await self._run(batch)
             except asyncio.CancelledError:
                 if batch.first.session_id in self._cancelled:
                     return replace(_blank_result(batch), cancelled=True)
@@ -228,7 +244,21 @@ class TurnService:
                     reply=result.reply.text if result.reply else None, failure=result.failure,
                     thread_ref=batch.session.thread_ref, surface=batch.session.surface,
                     reply_id=result.turn_id, author_id=batch.author_id)])
+            if result.reply is not None and not result.duplicate:
+                await self._delivered(batch)
             return result
+
+    async def _delivered(self, batch: Batch) -> None:
+        """The reply was handed to the surfaces: only now are the turns done. A worker that dies
+        before this leaves them to be taken over, and the taker delivers the stored reply."""
+        try:
+            async with self.deps.uow_factory() as uow:
+                if await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=batch.owner, status=TurnStatus.DONE,
+                                                now=self.deps.clock.now()):
+                    await uow.commit()
+        except Exception:
+            log.exception("could not close turns %s; their lease runs out and the reply is delivered again",
+                          batch.ids)
 
     async def _run(self, batch: Batch) -> TurnResult:
         pump = ProgressPump(lambda text: self._progress(batch, text))
@@ -259,7 +289,7 @@ class TurnService:
             until = self.deps.clock.now() + timedelta(seconds=self.deps.turn_lease_seconds)
             try:
                 async with self.deps.uow_factory() as uow:
-                    kept = await uow.turns.renew(turn_ids=batch.ids, worker_id=self.worker_id, lease_until=until)
+                    kept = await uow.turns.renew(turn_ids=batch.ids, worker_id=batch.owner, lease_until=until)
                     await uow.commit()
             except Exception:
                 log.exception("renewing the lease of turns %s failed; trying again", batch.ids)
@@ -271,7 +301,7 @@ class TurnService:
     async def _hand_back(self, batch: Batch) -> None:
         try:
             async with self.deps.uow_factory() as uow:
-                if await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=self.worker_id,
+                if await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=batch.owner,
                                                 status=TurnStatus.PENDING, now=self.deps.clock.now()):
                     await uow.commit()
         except Exception:
@@ -281,7 +311,7 @@ class TurnService:
         base = _blank_result(batch)
         turn = batch.first
         async with self.deps.uow_factory() as uow:
-            if not await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=self.worker_id, status=TurnStatus.FAILED,
+            if not await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=batch.owner, status=TurnStatus.FAILED,
                                                 now=self.deps.clock.now(), error=reason):
                 return replace(base, duplicate=True)
             await uow.steps.add(Step(account_id=turn.account_id, session_id=turn.session_id, kind=StepKind.ACTION,
@@ -295,15 +325,18 @@ class TurnService:
         turn = batch.first
         now = self.deps.clock.now()
         async with self.deps.uow_factory() as uow:
-            if not await uow.turns.finish_batch(turn_ids=batch.ids, worker_id=self.worker_id, status=TurnStatus.DONE,
-                                                now=now):
+            # Still ours? The conditional renewal is the guard (it holds the rows until commit); the
+            # turns are closed only once the reply is delivered (_delivered).
+            until = now + timedelta(seconds=self.deps.turn_lease_seconds)
+            if not await uow.turns.renew(turn_ids=batch.ids, worker_id=batch.owner, lease_until=until):
                 log.info("turns %s were answered by another worker or cancelled", batch.ids)
                 return replace(base, duplicate=True)
             session = await uow.sessions.get(account_id=turn.account_id, session_id=turn.session_id)
             assert session is not None
             reply = await uow.steps.add(Step(account_id=turn.account_id, session_id=turn.session_id,
                                              kind=StepKind.ASSISTANT_REPLY, text=answer.reply, created_at=now,
-                                             data={"dropped": list(answer.dropped)} if answer.dropped else {}))
+                                             data={"answers": list(batch.ids),
+                                                   **({"dropped": list(answer.dropped)} if answer.dropped else {})}))
             result = replace(base, reply=reply)
             if session.status in (SessionStatus.ACTIVE, SessionStatus.PARKED):  # closed sessions only hear the reply
                 result = replace(
@@ -365,7 +398,8 @@ class TurnService:
         def done(finished: asyncio.Task[TurnResult]) -> None:
             if not finished.cancelled() and finished.exception() is not None:  # its lease runs out; retried then
                 log.error("turns of session %s ended in an error", session_id, exc_info=finished.exception())
-            self._running.pop(session_id, None)
+            if self._running.get(session_id) is finished:
+                self._running.pop(session_id)
             self._cancelled.discard(session_id)
             self._per_account[account_id] -= 1
             self._wake.set()  # a slot is free, and the session may have more waiting

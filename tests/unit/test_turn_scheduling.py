@@ -271,3 +271,28 @@ async def test_a_worker_that_lost_its_lease_does_not_answer_and_the_taker_does()
     assert stale.duplicate
     history = await desk.engine.sessions.history(actor=dana, session_id=sid)
     assert [s.text for s in history if s.kind == StepKind.ASSISTANT_REPLY] == ["answer to crashy"]
+
+
+async def test_a_reply_stored_by_a_worker_that_died_before_delivering_it_is_delivered_not_asked_again() -> None:
+    desk = make_desk()
+    dana = await desk.engineer("Dana")
+    sid = await desk.session(dana, "died after the commit")
+    from core.turns import TurnService
+    dead = TurnService(desk.engine.deps)
+    batch = await dead.claim()
+    assert batch is not None
+    stored = await dead._store(batch, AssistantTurn(reply="stored, never posted"))  # then the process died
+    assert stored.reply is not None and not stored.duplicate
+    assert not desk.heard.answered()
+    clock = desk.engine.deps.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=desk.engine.deps.turn_lease_seconds + 1)
+    [result] = await TurnService(desk.engine.deps).drain()
+    assert result.reply is not None and result.reply.id == stored.reply.id
+    assert desk.assistant.calls == []  # not asked again
+    [answered] = desk.heard.answered()
+    assert answered.reply == "stored, never posted" and answered.session_id == sid
+    async with desk.engine.deps.uow_factory() as uow:
+        turn = await uow.turns.get(account_id=dana.account_id, turn_id=batch.first.id or 0)
+        assert turn is not None and turn.status is TurnStatus.DONE
+    assert await TurnService(desk.engine.deps).drain() == []
