@@ -219,34 +219,38 @@ class TurnService:
         """Ask the assistant outside any transaction, with the lease renewed and progress shown;
         store the answer; then tell the surfaces."""
         with bind(session_id=batch.first.session_id, account_id=batch.first.account_id):
-            renewal = asyncio.create_task(self._renew(batch))
+            renewal = asyncio.create_task(self._renew(batch))  # until the turns close: delivery is slow too
             try:
-                if batch.stored_reply is not None:  # its worker died after storing it: deliver it, don't ask again
-                    result = replace(_blank_result(batch), reply=batch.stored_reply)
-                else:
-                    result = await self._run(batch)
-            except asyncio.CancelledError:
-                if batch.first.session_id in self._cancelled:
-                    return replace(_blank_result(batch), cancelled=True)
-                await self._hand_back(batch)  # shutting down: another worker takes it at once
-                raise
-            except Exception:  # a bug or a database outage: retried a few times, then R16
-                log.exception("turns %s failed unexpectedly", batch.ids)
-                if batch.first.attempts < MAX_ATTEMPTS:
-                    await self._hand_back(batch)
-                    return replace(_blank_result(batch), duplicate=True)
-                result = await self._fail(batch, "an internal error")
+                return await self._answer(batch)
             finally:
                 renewal.cancel()
-            if not result.duplicate:
-                await dispatch(self.deps, [TurnAnswered(
-                    account_id=result.account_id, session_id=result.session_id,
-                    reply=result.reply.text if result.reply else None, failure=result.failure,
-                    thread_ref=batch.session.thread_ref, surface=batch.session.surface,
-                    reply_id=result.turn_id, author_id=batch.author_id)])
-            if result.reply is not None and not result.duplicate:
-                await self._delivered(batch)
-            return result
+
+    async def _answer(self, batch: Batch) -> TurnResult:
+        try:
+            if batch.stored_reply is not None:  # its worker died after storing it: deliver it, don't ask again
+                result = replace(_blank_result(batch), reply=batch.stored_reply)
+            else:
+                result = await self._run(batch)
+        except asyncio.CancelledError:
+            if batch.first.session_id in self._cancelled:
+                return replace(_blank_result(batch), cancelled=True)
+            await self._hand_back(batch)  # shutting down: another worker takes it at once
+            raise
+        except Exception:  # a bug or a database outage: retried a few times, then R16
+            log.exception("turns %s failed unexpectedly", batch.ids)
+            if batch.first.attempts < MAX_ATTEMPTS:
+                await self._hand_back(batch)
+                return replace(_blank_result(batch), duplicate=True)
+            result = await self._fail(batch, "an internal error")
+        if not result.duplicate:
+            await dispatch(self.deps, [TurnAnswered(
+                account_id=result.account_id, session_id=result.session_id,
+                reply=result.reply.text if result.reply else None, failure=result.failure,
+                thread_ref=batch.session.thread_ref, surface=batch.session.surface,
+                reply_id=result.turn_id, author_id=batch.author_id)])
+        if result.reply is not None and not result.duplicate:
+            await self._delivered(batch)
+        return result
 
     async def _delivered(self, batch: Batch) -> None:
         """The reply was handed to the surfaces: only now are the turns done. A worker that dies
