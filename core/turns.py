@@ -167,6 +167,13 @@ async def claim_batch(uow: UnitOfWork, deps: Deps, turns: list[PendingTurn], own
     ids = {t.id for t in turns}
     stored = next((s for s in recent if s.kind == StepKind.ASSISTANT_REPLY
                    and ids & set(s.data.get("answers") or ())), None)
+    if stored is not None:  # that reply answers only its own turns: newer ones go back to wait for the next call
+        covered = set(stored.data.get("answers") or ())
+        later = [t.id or 0 for t in turns if t.id not in covered]
+        if later:
+            await uow.turns.finish_batch(turn_ids=later, worker_id=owner, status=TurnStatus.PENDING,
+                                         now=deps.clock.now())
+        turns = [t for t in turns if t.id in covered]
     return Batch(turns=tuple(turns), context=context, engineer_texts=engineer_texts, session=session,
                  author_id=last.author_id if last is not None else None, owner=owner, stored_reply=stored)
 

@@ -296,3 +296,25 @@ async def test_a_reply_stored_by_a_worker_that_died_before_delivering_it_is_deli
         turn = await uow.turns.get(account_id=dana.account_id, turn_id=batch.first.id or 0)
         assert turn is not None and turn.status is TurnStatus.DONE
     assert await TurnService(desk.engine.deps).drain() == []
+
+
+async def test_a_stored_reply_closes_only_the_turns_it_answers_and_newer_messages_get_their_own() -> None:
+    desk = make_desk()
+    dana = await desk.engineer("Dana")
+    sid = await desk.session(dana, "first")
+    from core.turns import TurnService
+    dead = TurnService(desk.engine.deps)
+    batch = await dead.claim()
+    assert batch is not None
+    await dead._store(batch, AssistantTurn(reply="answer to first"))  # then the process died
+    await desk.engine.sessions.post_message(actor=dana, session_id=sid, text="second")
+    clock = desk.engine.deps.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=desk.engine.deps.turn_lease_seconds + 1)
+    taker = TurnService(desk.engine.deps)
+    task = asyncio.create_task(taker.drain())
+    [call] = await desk.assistant.wait_calls(1)
+    assert call.messages[-1] == "second"
+    call.release.set()
+    results = await task
+    assert [r.reply.text for r in results if r.reply] == ["answer to first", "answer to first + second"]
