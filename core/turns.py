@@ -191,6 +191,7 @@ class TurnService:
         self._per_account: Counter[int] = Counter()
         self._cancelled: set[int] = set()  # sessions whose running call the engineer stopped
         self._claims = itertools.count(1)
+        self._delivering: set[int] = set()  # sessions whose reply is being handed to the surfaces
 
     def kick(self) -> None:
         """A new turn was committed: let a sleeping scheduler look now."""
@@ -249,6 +250,7 @@ class TurnService:
                 await self._hand_back(batch)
                 return replace(_blank_result(batch), duplicate=True)
             result = await self._fail(batch, "an internal error")
+        self._delivering.add(batch.first.session_id)  # from here on a shutdown waits for it (no half delivery)
         if not result.duplicate:
             await dispatch(self.deps, [TurnAnswered(
                 account_id=result.account_id, session_id=result.session_id,
@@ -411,6 +413,7 @@ class TurnService:
                 log.error("turns of session %s ended in an error", session_id, exc_info=finished.exception())
             if self._running.get(session_id) is finished:
                 self._running.pop(session_id)
+                self._delivering.discard(session_id)
             self._cancelled.discard(session_id)
             self._per_account[account_id] -= 1
             self._wake.set()  # a slot is free, and the session may have more waiting
@@ -449,8 +452,9 @@ class TurnService:
                     await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
                 except TimeoutError:
                     pass
-        finally:
-            tasks = list(self._running.values())
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:  # calls still thinking are handed back; replies being delivered finish first
+            tasks = list(self._running.items())
+            for session_id, task in tasks:
+                if session_id not in self._delivering:
+                    task.cancel()
+            await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
