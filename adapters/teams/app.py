@@ -45,9 +45,11 @@ class TeamsAdapter:
         web_app.router.add_post(MESSAGES_PATH, self.transport.handle)
 
     async def drain(self) -> None:
-        """Wait for clicks still finishing after their invoke was answered."""
+        """Wait for clicks still finishing after their invoke was answered, and answers being posted."""
         await self.clicks.drain()
+        await self.notifier.drain()
 
     async def close(self) -> None:
         await self.drain()
+        await self.notifier.close()
         await self.transport.close()

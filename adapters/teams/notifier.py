@@ -1,24 +1,32 @@
-"""What Teams hears of the engine's events, after commit (R22): the assistant's reply and a lane
-edit per chat turn, what was said on another surface, escalations posted to the account's Teams
+"""What Teams hears of the engine's events, after commit (R22): typing while a turn waits and the
+reply streamed into personal chats as it is written (R37, `chat_streams.py`), the assistant's reply
+and a lane edit per chat turn, what was said on another surface, escalations posted to the account's Teams
 escalation channel with **Pick up** and edited for everyone on claim (R23), resolutions and ticket
 writebacks told in the conversation. It acts on every session that lives in Teams, wherever the
 event started; the Slack notifier does the Slack copies itself."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from adapters.teams import replies as r
+from adapters.teams.answers import AnswerDelivery
+from adapters.teams.chat_streams import ChatStreams
 from adapters.teams.cards import escalation_post_card
 from adapters.teams.cards_base import safe
 from adapters.teams.surface import ESCALATION_CHANNEL_KEY, SEND_ERRORS, TeamsSurface
+from adapters.teams.typing import TypingIndicators
 from core.events import (
     EscalationClaimed,
     EscalationCreated,
     MessagePosted,
+    ReplyProgress,
     SessionResolved,
     TurnAnswered,
+    TurnQueued,
     WritebackFinished,
 )
 from core.platform import PLATFORM_NAMES, TEAMS
@@ -31,11 +39,45 @@ class TeamsNotifier:
     def __init__(self, surface: TeamsSurface) -> None:
         self.surface = surface
         self.engine = surface.engine
+        self.typing = TypingIndicators(surface.sender, limit_s=surface.engine.deps.turn_deadline_seconds)
+        self.streams = ChatStreams(surface, self.typing)
+        self.answers = AnswerDelivery(surface, self.streams, self.typing)
+        self._answering: set[asyncio.Task[Any]] = set()
+
+    async def turn_queued(self, event: TurnQueued) -> None:
+        """Typing (or, in a personal chat, the stream's informative update) at once, sent by a
+        background task: the engineer's message is not held up by Teams."""
+        self.streams.queued(event)
+
+    async def reply_progress(self, event: ReplyProgress) -> None:
+        """The reply so far: recorded for the stream's background task; the turn does not wait."""
+        self.streams.progress(event)
 
     async def turn_answered(self, event: TurnAnswered) -> None:
-        text = safe(event.reply) if event.reply else r.ASSISTANT_FAILED.format(reason=event.failure)
-        if await self.surface.say_in_session(event.account_id, event.session_id, text, event.thread_ref):
+        """The final answer (ending its stream), then the lane."""
+        if await self._tracked(self.answers.answered(event)):
             await self._refresh(event.account_id, event.session_id)
+
+    async def drain(self) -> None:
+        """Wait for answers being delivered right now (tests settle on this)."""
+        while self._answering:
+            await asyncio.gather(*self._answering, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await self.streams.close()
+        await self.typing.close()
+
+    async def _tracked(self, work: Coroutine[Any, Any, bool]) -> bool:
+        task = asyncio.ensure_future(work)
+        self._answering.add(task)
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._answering.discard(task)
+            else:  # the caller was cancelled; the answer still goes out
+                task.add_done_callback(self._answering.discard)
 
     async def message_posted(self, event: MessagePosted) -> None:
         """A message from another surface (Slack, the console) is repeated in the Teams conversation."""

@@ -72,6 +72,20 @@ class TeamsSender:
 
         return await self._continue(reference, op, what="send")
 
+    async def send_activity(self, ref: dict[str, Any], activity: Activity, *,
+                            retry: RetryPolicy | None = None) -> str | None:
+        """Send a prepared activity (typing, a stream update, a stream's final message) into the
+        referenced conversation; returns the id the connector answered with (a stream's id on its
+        first request; later stream requests answer 202 without one)."""
+        reference = reference_from_dict(ref)
+        _address(activity, reference)
+
+        async def op(connector: ConnectorClientBase) -> str | None:
+            response = await connector.conversations.send_to_conversation(reference.conversation.id, activity)
+            return str(response.id) if response.id else None
+
+        return await self._continue(reference, op, what=f"send {activity.type}", retry=retry)
+
     async def update(self, ref: dict[str, Any], activity_id: str, *, card: dict[str, Any] | None = None,
                      text: str | None = None) -> None:
         """Replace a message we sent (the card of a task lane or an escalation post) for everyone."""
@@ -136,7 +150,8 @@ class TeamsSender:
             raise
 
     async def _continue(self, reference: ConversationReference,
-                        op: Callable[[ConnectorClientBase], Awaitable[T]], *, what: str) -> T:
+                        op: Callable[[ConnectorClientBase], Awaitable[T]], *, what: str,
+                        retry: RetryPolicy | None = None) -> T:
         conversation_id = reference.conversation.id
 
         async def once() -> T:
@@ -151,7 +166,7 @@ class TeamsSender:
             await self._adapter.continue_conversation(self._app_id, reference.get_continuation_activity(), turn)
             return results[0]
 
-        return await call_with_retries(once, what=what, policy=self._retry,
+        return await call_with_retries(once, what=what, policy=retry or self._retry,
                                        pace=lambda: self._pacer.acquire(conversation_id))
 
     async def _create(self, service_url: str | None, params: ConversationParameters, *,
@@ -185,12 +200,20 @@ def _outgoing(reference: ConversationReference | None, *, text: str | None,
     fields: dict[str, Any] = {"type": ActivityTypes.message, "text": text}
     if card is not None:
         fields["attachments"] = [Attachment(content_type=ADAPTIVE_CARD_CONTENT_TYPE, content=card)]
+    activity = Activity(**{name: value for name, value in fields.items() if value is not None})
     if reference is not None:
-        # No replyToId: the conversation id already names the reply chain.
-        fields |= {"from_property": reference.agent, "recipient": reference.user,
-                   "conversation": reference.conversation, "channel_id": reference.channel_id,
-                   "service_url": reference.service_url}
-    return Activity(**{name: value for name, value in fields.items() if value is not None})
+        _address(activity, reference)
+    return activity
+
+
+def _address(activity: Activity, reference: ConversationReference) -> None:
+    """From the bot, to the referenced conversation. No replyToId: the conversation id already names
+    the reply chain."""
+    for name, value in (("from_property", reference.agent), ("recipient", reference.user),
+                        ("conversation", reference.conversation), ("channel_id", reference.channel_id),
+                        ("service_url", reference.service_url)):
+        if value is not None:
+            setattr(activity, name, value)
 
 
 def _parameters(**fields: Any) -> ConversationParameters:

@@ -12,6 +12,8 @@ NEED_PROBLEM = "Tell me the problem to start a session, e.g. `@ResolutionFlow ne
 CHAIN_HAS_SESSION = ("This conversation already holds session #{id}. To start another, write a new post: "
                      "`@ResolutionFlow new <problem>`.")
 ASSISTANT_FAILED = "The assistant could not answer ({reason}); your message is kept."
+THINKING = "Thinking…"  # the informative update that opens a streamed reply
+TURN_STOPPED = "⏹️ Stopped: the assistant's turn was cancelled; your messages are kept."
 FROM_OTHER_SURFACE = "**{author}** (in {where}): {text}"
 
 # Cards and clicks

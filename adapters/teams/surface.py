@@ -197,9 +197,10 @@ class TeamsSurface:
             log.warning("Teams send to %s failed: %s", reference.get("conversation", {}).get("id"), exc)
             return None
 
-    async def update(self, reference: dict[str, Any], activity_id: str, card: dict[str, Any]) -> bool:
+    async def update(self, reference: dict[str, Any], activity_id: str, card: dict[str, Any] | None = None, *,
+                     text: str | None = None) -> bool:
         try:
-            await self.sender.update(reference, activity_id, card=card)
+            await self.sender.update(reference, activity_id, card=card, text=text)
         except SEND_ERRORS as exc:
             log.warning("Teams update of %s failed: %s", activity_id, exc)
             return False

@@ -2,9 +2,24 @@
 
 Routes: create a conversation (a channel reply chain named `<channel>;messageid=<id>` as Teams does,
 or a 1:1 chat, the same id for the same user), send, reply, update, one member, all members.
-Everything is recorded (`sent`, `updated`, `created`, `requests` with their Authorization header).
-`fail_next(n, status, retry_after=...)` answers the next n calls with an error; `expect_token`
-makes a call without `Authorization: Bearer <token>` answer 401.
+Everything is recorded (`sent`, `updated`, `created`, `requests` with their Authorization header);
+`activities` holds every activity posted (messages and typing, stream updates included) with its
+time, in arrival order. `fail_next(n, status, retry_after=...)` answers the next n calls with an
+error; `expect_token` makes a call without `Authorization: Bearer <token>` answer 401.
+
+Typing and streaming follow learn.microsoft.com/microsoftteams/platform/bots/streaming-ux ("Stream
+message through REST API", "Response codes"): a `typing` activity with a `streaminfo` entity and no
+streamId starts a stream (personal chats only, one at a time per chat, streamSequence 1, text
+required) and answers 201 with the stream's id; later requests name it, with an increasing
+streamSequence (an older one is dropped with 202 ContentStreamSequenceOrderPreConditionFailed) and,
+for `streaming`, text that contains what was streamed before; the final `message` (streamType
+`final`, no streamSequence) ends it and answers 202. A stream ends after two minutes
+(`stream_time_limit`); a request on an ended stream answers 403 ContentStreamNotAllowed. The
+streamed message is in `sent` (with the stream's id) from its first streamed text, or from the
+final message, and holds the newest text; an informative update alone shows no message.
+`fail_streams(after=n)` refuses stream requests (403 ContentStreamNotAllowed by default) once n
+more have gone through, ending the open stream as Teams does; every request that broke a rule above
+is also listed in `protocol_errors`.
 """
 
 from __future__ import annotations
@@ -35,6 +50,51 @@ class Sent:
     activity_id: str
     activity: dict[str, Any]
     reply_to: str | None = None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One activity as it reached the connector (typing or message), with its answer."""
+
+    conversation_id: str
+    activity: dict[str, Any]
+    status: int
+    at: float
+    activity_id: str | None = None  # for a stream request: the stream's id
+
+    @property
+    def type(self) -> str:
+        return str(self.activity.get("type"))
+
+    @property
+    def text(self) -> str:
+        return str(self.activity.get("text") or "")
+
+    @property
+    def stream_info(self) -> dict[str, Any] | None:
+        return stream_info(self.activity)
+
+
+@dataclass
+class FakeStream:
+    conversation_id: str
+    stream_id: str
+    started: float
+    sequence: int = 1
+    text: str = ""  # the streamed text so far ("" while only informative updates came)
+    ended: bool = False
+    final: bool = False
+    message: Sent | None = None  # the message Teams shows for it, once there is text
+
+
+@dataclass
+class _StreamFailure:
+    after: int
+    status: int
+    code: str
+    message: str
+    times: int | None
 
 
 @dataclass
@@ -65,6 +125,10 @@ class FakeBotConnector:
     updated: list[Updated] = field(default_factory=list)
     created: list[Created] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
+    activities: list[Posted] = field(default_factory=list)
+    streams: dict[str, FakeStream] = field(default_factory=dict)
+    protocol_errors: list[str] = field(default_factory=list)
+    stream_time_limit: float = 120.0
     base_url: str = ""
 
     def __post_init__(self) -> None:
@@ -74,6 +138,7 @@ class FakeBotConnector:
         self._members: dict[str, dict[str, dict[str, Any]]] = {}
         self._personal: dict[str, str] = {}
         self._failures: list[_Failure] = []
+        self._stream_failure: _StreamFailure | None = None
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
@@ -111,8 +176,20 @@ class FakeBotConnector:
                 504: "GatewayTimeout"}.get(status, "ServiceError")
         self._failures.extend(_Failure(status, retry_after, code) for _ in range(n))
 
+    def fail_streams(self, *, after: int = 0, status: int = 403, code: str = "ContentStreamNotAllowed",
+                     message: str = "Content stream is not allowed", times: int | None = None) -> None:
+        """Refuse stream requests (those with a streaminfo entity) once `after` more went through:
+        all of them, or the next `times`. The default is what Teams answers when streaming is not
+        allowed for the user or bot."""
+        self._stream_failure = _StreamFailure(after, status, code, message, times)
+
     def calls(self, method: str | None = None) -> list[Recorded]:
         return [r for r in self.requests if method is None or r.method == method]
+
+    def posted(self, conversation_id: str, *, type: str | None = None) -> list[Posted]:
+        """The activities posted into a conversation, oldest first, optionally of one type."""
+        return [p for p in self.activities
+                if p.conversation_id == conversation_id and (type is None or p.type == type)]
 
     # -- wire --------------------------------------------------------------------------------
 
@@ -171,12 +248,112 @@ class FakeBotConnector:
     async def _post(self, request: web.Request, reply_to: str | None) -> web.Response:
         conversation_id = request.match_info["cid"]
         activity = await request.json()
-        if activity.get("type") != "message" or not (activity.get("text") or activity.get("attachments")):
+        if stream_info(activity) is not None:
+            response, stream_id = self._stream(conversation_id, activity)
+            self.activities.append(Posted(conversation_id, activity, response.status, time.monotonic(), stream_id))
+            return response
+        kind = activity.get("type")
+        if kind == "typing":
+            activity_id = str(next(self._ids))
+            self.activities.append(Posted(conversation_id, activity, 201, time.monotonic(), activity_id))
+            return web.json_response({"id": activity_id}, status=201)
+        if kind != "message" or not (activity.get("text") or activity.get("attachments")):
             return _error(400, "BadArgument", "a message needs text or attachments")
         activity_id = str(next(self._ids))
         self._activities[(conversation_id, activity_id)] = activity
         self.sent.append(Sent(conversation_id, activity_id, activity, reply_to))
+        self.activities.append(Posted(conversation_id, activity, 201, time.monotonic(), activity_id))
         return web.json_response({"id": activity_id}, status=201)
+
+    # -- streaming (learn.microsoft.com/microsoftteams/platform/bots/streaming-ux) -----------------
+
+    def _stream(self, conversation_id: str, activity: dict[str, Any]) -> tuple[web.Response, str | None]:
+        info = stream_info(activity) or {}
+        stream_id = info.get("streamId") or None
+        stream = self.streams.get(stream_id) if stream_id else None
+        if stream is not None and not stream.ended and time.monotonic() - stream.started > self.stream_time_limit:
+            stream.ended = True
+            return _error(403, "ContentStreamNotAllowed", "Content stream finished due to exceeded streaming time."), stream_id
+        if (refused := self._refuse_stream(stream)) is not None:
+            return refused, stream_id
+        kind, stream_type, sequence = activity.get("type"), info.get("streamType") or "streaming", info.get("streamSequence")
+        if stream_id is None:
+            return self._start(conversation_id, activity, kind, stream_type, sequence)
+        if stream is None or stream.conversation_id != conversation_id:
+            return self._bad(400, "BadRequest", f"unknown stream {stream_id}"), stream_id
+        if stream.ended:
+            return self._bad(403, "ContentStreamNotAllowed",
+                             "Content stream is not allowed on an already completed streamed message"), stream_id
+        if stream_type == "final":
+            if kind != "message" or sequence is not None:
+                return self._bad(400, "BadRequest", "the final message is a message without streamSequence"), stream_id
+            stream.ended = stream.final = True
+            self._show(stream, activity)
+            return web.json_response({}, status=202), stream_id
+        if kind != "typing" or not isinstance(sequence, int):
+            return self._bad(400, "BadRequest", "stream updates are typing activities with a streamSequence"), stream_id
+        if sequence <= stream.sequence:
+            self.protocol_errors.append(f"stream {stream_id}: streamSequence {sequence} after {stream.sequence}")
+            return web.json_response({"error": {"code": "ContentStreamSequenceOrderPreConditionFailed"}},
+                                     status=202), stream_id
+        text = str(activity.get("text") or "")
+        if stream_type == "streaming":
+            if not text.startswith(stream.text):
+                return self._bad(400, "BadRequest", "a streaming update must contain the text streamed before"), stream_id
+            stream.text = text
+            self._show(stream, activity)
+        stream.sequence = sequence
+        return web.json_response({}, status=202), stream_id
+
+    def _start(self, conversation_id: str, activity: dict[str, Any], kind: Any, stream_type: str,
+               sequence: Any) -> tuple[web.Response, str | None]:
+        conversation = activity.get("conversation") or {}
+        if conversation.get("conversationType") != "personal":
+            return self._bad(403, "ContentStreamNotAllowed", "Content stream is not allowed"), None
+        if kind != "typing" or stream_type not in ("informative", "streaming") or sequence != 1:
+            return self._bad(400, "BadRequest", "a stream starts with a typing activity, streamSequence 1"), None
+        if not activity.get("text"):
+            return self._bad(400, "BadRequest", "Start streaming activities should include text"), None
+        if any(s.conversation_id == conversation_id and not s.ended for s in self.streams.values()):
+            return self._bad(403, "ContentStreamNotAllowed", "Content stream is not allowed"), None
+        stream_id = str(next(self._ids))
+        stream = FakeStream(conversation_id, stream_id, started=time.monotonic())
+        self.streams[stream_id] = stream
+        if stream_type == "streaming":
+            stream.text = str(activity["text"])
+            self._show(stream, activity)
+        return web.json_response({"id": stream_id}, status=201), stream_id
+
+    def _show(self, stream: FakeStream, activity: dict[str, Any]) -> None:
+        """The message Teams shows for the stream: its newest text, as a message (the final one's
+        fields once it came)."""
+        shown = activity if activity.get("type") == "message" else {**activity, "type": "message"}
+        self._activities[(stream.conversation_id, stream.stream_id)] = shown
+        if stream.message is None:
+            stream.message = Sent(stream.conversation_id, stream.stream_id, shown)
+            self.sent.append(stream.message)
+        else:
+            stream.message.activity = shown
+
+    def _refuse_stream(self, stream: FakeStream | None) -> web.Response | None:
+        failure = self._stream_failure
+        if failure is None:
+            return None
+        if failure.after > 0:
+            failure.after -= 1
+            return None
+        if failure.times is not None:
+            failure.times -= 1
+            if failure.times < 0:
+                self._stream_failure = None
+                return None
+        if stream is not None:
+            stream.ended = True  # what was streamed stays; the stream takes no more
+        return _error(failure.status, failure.code, failure.message)
+
+    def _bad(self, status: int, code: str, message: str) -> web.Response:
+        self.protocol_errors.append(f"{status} {code}: {message}")
+        return _error(status, code, message)
 
     async def _update(self, request: web.Request) -> web.Response:
         conversation_id, activity_id = request.match_info["cid"], request.match_info["aid"]
@@ -197,6 +374,13 @@ class FakeBotConnector:
 
     async def _members_list(self, request: web.Request) -> web.Response:
         return web.json_response(list(self._members.get(request.match_info["cid"], {}).values()))
+
+
+def stream_info(activity: dict[str, Any]) -> dict[str, Any] | None:
+    for entity in activity.get("entities") or []:
+        if isinstance(entity, dict) and str(entity.get("type", "")).lower() == "streaminfo":
+            return entity
+    return None
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
