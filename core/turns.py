@@ -126,7 +126,18 @@ async def history_window(uow: UnitOfWork, turn: PendingTurn, window: int) -> lis
     return steps[-keep:] if keep else []
 
 
-async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> tuple[AssistantContext, list[str], Session]:
+@dataclass(frozen=True)
+class TurnContext:
+    """What a claim reads once: the assistant's view, the engineers' words (R6 checks promotions
+    against them), the session, and who wrote the turn's message."""
+
+    context: AssistantContext
+    engineer_texts: list[str]
+    session: Session
+    author_id: int | None
+
+
+async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> TurnContext:
     """The session as the assistant sees it, up to and including the turn's own message."""
     account_id, session_id = turn.account_id, turn.session_id
     session = await uow.sessions.get(account_id=account_id, session_id=session_id)
@@ -152,7 +163,10 @@ async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> tuple
         history=history,
     )
     engineer_texts = [s.text for s in steps if s.kind == StepKind.ENGINEER_MESSAGE]
-    return context, engineer_texts, session
+    own = next((s for s in reversed(steps) if s.id == turn.step_id), None)
+    if own is None:  # outside a zero-length window: read it
+        own = await uow.steps.get(account_id=account_id, step_id=turn.step_id)
+    return TurnContext(context, engineer_texts, session, own.author_id if own is not None else None)
 
 
 REPLY_LOOKBACK = 50  # steps searched for a reply a dead worker stored but did not deliver
@@ -161,12 +175,8 @@ REPLY_LOOKBACK = 50  # steps searched for a reply a dead worker stored but did n
 async def claim_batch(uow: UnitOfWork, deps: Deps, turns: list[PendingTurn], owner: str) -> Batch:
     """The claimed turns with what the assistant sees: the history up to the newest message, and
     the reply already stored for them, if a worker died between storing and delivering it."""
-    context, engineer_texts, session = await build_context(uow, deps, turns[-1])
-    last = await uow.steps.get(account_id=turns[-1].account_id, step_id=turns[-1].step_id)
-    recent = await uow.steps.list(account_id=session.account_id, session_id=session.id or 0, limit=REPLY_LOOKBACK)
-    ids = {t.id for t in turns}
-    stored = next((s for s in recent if s.kind == StepKind.ASSISTANT_REPLY
-                   and ids & set(s.data.get("answers") or ())), None)
+    read = await build_context(uow, deps, turns[-1])
+    stored = await stored_reply(uow, turns) if any(t.attempts > 1 for t in turns) else None
     if stored is not None:  # that reply answers only its own turns: newer ones go back to wait for the next call
         covered = set(stored.data.get("answers") or ())
         later = [t.id or 0 for t in turns if t.id not in covered]
@@ -174,8 +184,18 @@ async def claim_batch(uow: UnitOfWork, deps: Deps, turns: list[PendingTurn], own
             await uow.turns.finish_batch(turn_ids=later, worker_id=owner, status=TurnStatus.PENDING,
                                          now=deps.clock.now())
         turns = [t for t in turns if t.id in covered]
-    return Batch(turns=tuple(turns), context=context, engineer_texts=engineer_texts, session=session,
-                 author_id=last.author_id if last is not None else None, owner=owner, stored_reply=stored)
+    return Batch(turns=tuple(turns), context=read.context, engineer_texts=read.engineer_texts, session=read.session,
+                 author_id=read.author_id, owner=owner, stored_reply=stored)
+
+
+async def stored_reply(uow: UnitOfWork, turns: list[PendingTurn]) -> Step | None:
+    """A reply an earlier claim stored for some of these turns and did not deliver. Only a turn
+    claimed before (attempts > 1) can have one: a first claim skips this read."""
+    first = turns[0]
+    recent = await uow.steps.list(account_id=first.account_id, session_id=first.session_id, limit=REPLY_LOOKBACK)
+    ids = {t.id for t in turns}
+    return next((s for s in recent if s.kind == StepKind.ASSISTANT_REPLY and ids & set(s.data.get("answers") or ())),
+                None)
 
 
 class TurnService:

@@ -64,17 +64,13 @@ class SqlTurnRepository(SqlLeasedQueue[PendingTurn]):
                     .where(c.session_id == session_id, c.account_id == account_id, self._claimable(now), ~live)
                     .values(status=TurnStatus.RUNNING, lease_owner=worker_id, lease_until=lease_until,
                             attempts=c.attempts + 1)
-                    .returning(c.id))
-            ids = sorted(int(i) for i in (await self._update(stmt)).scalars().all())
-            if ids:
-                return await self._load(ids)
+                    .returning(*turns.c))
+            # The UPDATE hands back the claimed rows as entities: no second read. populate_existing
+            # brings an entity this unit of work already holds up to the row.
+            claimed = select(PendingTurn).from_statement(stmt).execution_options(populate_existing=True)
+            if loaded := await self._scalars(claimed):
+                return sorted(loaded, key=lambda t: t.id or 0)
         return []
-
-    async def _load(self, ids: Sequence[int]) -> list[PendingTurn]:
-        for turn_id in ids:  # an entity this unit of work already holds is stale after the UPDATE
-            await self._refresh_loaded(PendingTurn, turn_id, ("status", "lease_owner", "lease_until", "attempts"))
-        loaded = await self._all(select(PendingTurn).where(turns.c.id.in_(ids)))
-        return sorted(loaded, key=lambda t: t.id or 0)
 
     async def renew(self, *, turn_ids: Sequence[int], worker_id: str, lease_until: datetime) -> bool:
         """Extend the lease of a running batch; False when any turn of it is no longer ours."""
