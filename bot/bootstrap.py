@@ -16,7 +16,7 @@ from bot.settings import Settings
 from core.bus import InMemoryBus
 from core.deps import AssistantOff, Deps, PsaSession, SecretBox
 from core.engine import Engine
-from core.ports import Assistant, EventBus, Notifier
+from core.ports.services import Assistant, EventBus, Notifier
 from core.psa import PsaCredentials
 from storage.db import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory

@@ -41,7 +41,7 @@ def normalise_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 class LocalSubscription:
-    """One subscriber's bounded queue; implements `core.ports.Subscription`."""
+    """One subscriber's bounded queue; implements `core.ports.services.Subscription`."""
 
     def __init__(self, fanout: LocalFanout, account_id: int, max_queue: int) -> None:
         self.account_id = account_id
@@ -131,7 +131,7 @@ class LocalFanout:
 
 
 class InMemoryBus:
-    """The default bus for a single process; implements `core.ports.EventBus`."""
+    """The default bus for a single process; implements `core.ports.services.EventBus`."""
 
     def __init__(self) -> None:
         self._fanout = LocalFanout()

@@ -16,7 +16,8 @@ from core.assistant.types import (
     ReplyListener,
 )
 from core.clock import SystemClock
-from core.ports import Assistant, Clock, EventBus, Notifier, UnitOfWorkFactory
+from core.ports import UnitOfWorkFactory
+from core.ports.services import Assistant, Clock, EventBus, Notifier
 from core.psa import Psa, PsaCredentials
 
 

@@ -13,7 +13,11 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core import ports
+from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
+from core.ports.people import AccountRepository, MemberRepository
+from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
+from core.ports.queues import InboundRepository, TurnRepository, WritebackRepository
+from core.ports.session import FactRepository, FixRepository, SessionRepository, StepRepository, TaskItemRepository
 from storage.mapping import TrackingSession, start_mappers
 from storage.repositories import (
     SqlAccountRepository,
@@ -43,24 +47,24 @@ class SqlUnitOfWork:
 
     # Annotated with the ports (Protocol attributes are invariant), which also checks statically
     # that every Sql*Repository implements its port.
-    accounts: ports.AccountRepository
-    members: ports.MemberRepository
-    sessions: ports.SessionRepository
-    steps: ports.StepRepository
-    items: ports.TaskItemRepository
-    facts: ports.FactRepository
-    fixes: ports.FixRepository
-    handoffs: ports.HandoffRepository
-    writeups: ports.WriteupRepository
-    turns: ports.TurnRepository
-    notifications: ports.NotificationRepository
-    drafts: ports.DraftTemplateRepository
-    writebacks: ports.WritebackRepository
-    psa_connections: ports.PsaConnectionRepository
-    tenants: ports.TenantRepository
-    inbound: ports.InboundRepository
-    surface_refs: ports.SurfaceRefRepository
-    connect_codes: ports.ConnectCodeRepository
+    accounts: AccountRepository
+    members: MemberRepository
+    sessions: SessionRepository
+    steps: StepRepository
+    items: TaskItemRepository
+    facts: FactRepository
+    fixes: FixRepository
+    handoffs: HandoffRepository
+    writeups: WriteupRepository
+    turns: TurnRepository
+    notifications: NotificationRepository
+    drafts: DraftTemplateRepository
+    writebacks: WritebackRepository
+    psa_connections: PsaConnectionRepository
+    tenants: TenantRepository
+    inbound: InboundRepository
+    surface_refs: SurfaceRefRepository
+    connect_codes: ConnectCodeRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], gate: WriterGate | None = None) -> None:
         self._session_factory = session_factory

@@ -1,4 +1,4 @@
-"""`AnthropicAssistant`: the `core.ports.Assistant` port over the official Anthropic SDK.
+"""`AnthropicAssistant`: the `core.ports.services.Assistant` port over the official Anthropic SDK.
 
 Why it looks like this:
 - Every answer comes through a forced tool call, so the reply is structured and validated (R33).

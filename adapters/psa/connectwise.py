@@ -32,7 +32,7 @@ from adapters.psa.mapping import (
 from adapters.psa.time_entries import TimeEntryWriter
 from core.clock import SystemClock
 from core.errors import InvalidInput
-from core.ports import Clock
+from core.ports.services import Clock
 from core.psa import (
     NoteKind,
     PostedNote,

@@ -19,7 +19,7 @@ from adapters.psa import conditions
 from adapters.psa.cw_api import ConnectWiseApi
 from adapters.psa.mapping import check_marker, last_line, ref_id, with_marker, without_marker
 from core.errors import InvalidInput
-from core.ports import Clock
+from core.ports.services import Clock
 from core.psa import PsaError, PsaUnavailable, TimeEntry, check_time_entry_minutes
 
 log = logging.getLogger("adapters.psa.connectwise")

@@ -31,7 +31,7 @@ DEFAULT_CHANNEL_PREFIX = "rflow:account:"
 
 
 class RedisBus:
-    """Implements `core.ports.EventBus`; call `start()` once and `close()` at shutdown."""
+    """Implements `core.ports.services.EventBus`; call `start()` once and `close()` at shutdown."""
 
     def __init__(
         self,

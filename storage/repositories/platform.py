@@ -48,7 +48,7 @@ class SqlTenantRepository(SqlRepository):
 
 
 class SqlInboundRepository(SqlLeasedQueue[InboundDelivery]):
-    """claim_next comes from SqlLeasedQueue. The table has no account_id (see tables.py)."""
+    """claim_next comes from SqlLeasedQueue. The table has no account_id (see tables/queues.py)."""
 
     entity = InboundDelivery
     table = inbound_deliveries

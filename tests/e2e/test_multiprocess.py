@@ -18,7 +18,6 @@ import itertools
 import json
 import os
 import re
-import secrets
 import signal
 import sys
 import time
@@ -30,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_engine, upgrade
+from tests.databases import throwaway_database
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, StreamTiming, ToolUseReply, default_reply, update_session_input
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackClient, app_home_opened, app_mention, event_callback, message_event
@@ -107,29 +107,16 @@ async def stop_all(procs: list[Proc]) -> None:
 # ---- the database ---------------------------------------------------------------------------------
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def database() -> AsyncIterator[tuple[str, AsyncEngine]]:
     """A fresh PostgreSQL database, migrated once here so the four processes never race on it."""
-    admin = postgres_url_or_skip()
-    name = f"rflow_multi_{secrets.token_hex(4)}"
-    await _admin(admin, f'CREATE DATABASE "{name}"')
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    db = make_engine(url)
-    try:
-        await upgrade(db)
-        yield url, db
-    finally:
-        await db.dispose()
-        await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with throwaway_database(postgres_url_or_skip(), "rflow_multi") as url:
+        db = make_engine(url)
+        try:
+            await upgrade(db)
+            yield url, db
+        finally:
+            await db.dispose()
 
 
 async def scalar(db: AsyncEngine, sql: str) -> int:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
 
 from core.bus import InMemoryBus
 from core.deps import Deps
@@ -17,35 +16,22 @@ from core.errors import Conflict
 from core.models import Role, SessionStatus
 from storage.db import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
+from tests.databases import throwaway_database
 from tests.services import postgres_url_or_skip
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'race.db'}"
-    admin = None
+    database: AbstractAsyncContextManager[str] = nullcontext(f"sqlite+aiosqlite:///{tmp_path / 'race.db'}")
     if request.param == "postgres":
-        admin = postgres_url_or_skip()
-        name = f"rflow_race_{secrets.token_hex(4)}"
-        await _admin(admin, f'CREATE DATABASE "{name}"')
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    db = make_engine(url)
-    try:
-        await upgrade(db)
-        yield Engine(Deps(uow_factory=SqlUnitOfWorkFactory(db), bus=InMemoryBus()))
-    finally:
-        await db.dispose()
-        if admin:
-            await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        database = throwaway_database(postgres_url_or_skip(), "rflow_race")
+    async with database as url:
+        db = make_engine(url)
+        try:
+            await upgrade(db)
+            yield Engine(Deps(uow_factory=SqlUnitOfWorkFactory(db), bus=InMemoryBus()))
+        finally:
+            await db.dispose()
 
 
 async def test_twenty_concurrent_pickups_one_winner(engine: Engine) -> None:

@@ -5,9 +5,10 @@ multi-process tests and the benches.
 `POST /v1/messages` like the API: request validation (400 `invalid_request_error`, 401 without a
 key), plain JSON or real SSE when `"stream": true` (the event sequence: `anthropic_sse.py`), error
 bodies with `request-id`. Tests script it with a queue (`push_update`, `push_tool_use`, `push_text`,
-`push_error`, `push_hang`, `push_malformed_tool_use`, `push_drop`, `push_raw`); when the queue is
-empty `fake.default_responder(body)` answers (by default: a minimal valid answer for whichever tool
-is forced). Prompt caching is simulated (`anthropic_rules.py`).
+`push_error`, `push_hang`, `push_malformed_tool_use`, `push_drop`, `push_raw`; the replies and
+input builders: `anthropic_replies.py`); when the queue is empty `fake.default_responder(body)`
+answers (by default: a minimal valid answer for whichever tool is forced). Prompt caching is
+simulated (`anthropic_rules.py`).
 
 Pacing: `StreamTiming(first_token=0.5, total=4.0, chunks=40)` as the server default
 (`FakeAnthropic(timing=...)` or `fake.timing = ...`) or per reply (`push_update(..., timing=...)`);
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -36,8 +36,21 @@ from typing import Any
 
 from aiohttp import web
 
-from core.assistant.validation import ESCALATION_SECTIONS, RESOLUTION_SECTIONS
 from tests.fakes import anthropic_sse as sse
+from tests.fakes.anthropic_replies import (
+    ErrorReply,
+    HangReply,
+    RawReply,
+    Reply,
+    TextReply,
+    ToolUseReply,
+    default_reply,
+    fact_input,
+    fix_input,
+    note_markdown,
+    outcome_input,
+    update_session_input,
+)
 from tests.fakes.anthropic_rules import (
     DEFAULT_MIN_CACHEABLE_TOKENS,
     InvalidRequest,
@@ -47,100 +60,13 @@ from tests.fakes.anthropic_rules import (
 )
 from tests.fakes.anthropic_sse import StreamTiming
 
-__all__ = ["FakeAnthropic", "StreamTiming", "ToolUseReply", "TextReply", "ErrorReply", "HangReply", "RawReply",
+__all__ = ["FakeAnthropic", "StreamTiming", "ToolUseReply", "TextReply", "ErrorReply", "HangReply", "RawReply", "Reply",
            "RecordedRequest", "update_session_input", "fact_input", "fix_input", "outcome_input", "note_markdown",
            "default_reply", "max_concurrency", "InvalidRequest", "PromptCache", "validate"]  # fmt: skip
 
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
                500: "api_error", 529: "overloaded_error"}  # fmt: skip
-
-
-# ---- scripted replies -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ToolUseReply:
-    name: str
-    input: Any = None
-    raw_json: str | None = None  # sent verbatim as the tool input (malformed input)
-    text_before: str | None = None
-    stop_reason: str = "tool_use"  # "max_tokens" plays a reply cut off mid-tool-call
-    timing: StreamTiming | None = None  # None: the server's default
-
-
-@dataclass(frozen=True)
-class TextReply:
-    text: str
-    timing: StreamTiming | None = None
-
-
-@dataclass(frozen=True)
-class ErrorReply:
-    status: int
-    type: str
-    message: str = "fake error"
-    retry_after: float | None = None
-    mid_stream: bool = False  # streaming: 200, message_start, then `event: error`
-
-
-@dataclass(frozen=True)
-class HangReply:
-    seconds: float
-    mid_stream: bool = False  # streaming: stall after message_start
-    drop: bool = False  # close the connection instead of waiting
-
-
-@dataclass(frozen=True)
-class RawReply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-
-
-Reply = ToolUseReply | TextReply | ErrorReply | HangReply | RawReply
-
-
-def update_session_input(
-    reply: str = "Noted.", *, questions: Sequence[str] = (), checks: Sequence[str] = (),
-    facts: Sequence[dict[str, Any]] = (), fixes: Sequence[dict[str, Any]] = (), outcome: dict[str, Any] | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """A complete, schema-valid `update_session` input from a few keywords."""
-    return {"reply": reply, "questions": list(questions), "checks": list(checks),
-            "facts": list(facts), "fixes": list(fixes), "outcome": outcome}  # fmt: skip
-
-
-def fact_input(text: str, evidence: str, item_label: str | None = None) -> dict[str, Any]:
-    return {"text": text, "evidence": evidence, "item_label": item_label}
-
-
-def fix_input(
-    title: str, description: str = "Apply the change and re-test.", confidence: Any = 60, *,
-    script: str | None = None, script_language: str | None = None, parameters: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    return {"title": title, "description": description, "confidence": confidence, "script": script,
-            "script_language": script_language, "parameters": parameters or []}  # fmt: skip
-
-
-def outcome_input(outcome: str, evidence: str, notes: str | None = None) -> dict[str, Any]:
-    return {"outcome": outcome, "notes": notes, "evidence": evidence}
-
-
-def note_markdown(kind: str, body: str = "Stated from the provided facts.") -> str:
-    """A note with every required section (kind: resolve | escalate)."""
-    sections = RESOLUTION_SECTIONS if kind == "resolve" else ESCALATION_SECTIONS
-    return "\n\n".join(f"## {name}\n{body}" for name in sections)
-
-
-def default_reply(body: dict[str, Any]) -> Reply:
-    """Whatever tool is forced gets a minimal valid answer; otherwise a short text."""
-    forced = (body.get("tool_choice") or {}).get("name")
-    if forced == "update_session":
-        return ToolUseReply("update_session", update_session_input("Noted. What changed most recently?"))
-    if forced == "record_fact":
-        return ToolUseReply("record_fact", {"fact": "The engineer confirmed the item."})
-    if forced == "write_note":
-        kind = "escalate" if "Current hypothesis" in json.dumps(body.get("system")) else "resolve"
-        return ToolUseReply("write_note", {"markdown": note_markdown(kind)})
-    return TextReply("OK")
 
 
 # ---- the server ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The schema rules of storage/tables.py restated for the in-memory fake: foreign keys, unique
+"""The schema rules of storage/tables/ restated for the in-memory fake: foreign keys, unique
 keys, NOT NULL, and what the database does to values (enums come back as members, datetimes as
 aware UTC, JSON as a JSON round trip). Kept free of SQLAlchemy so core tests need none of it."""
 
@@ -164,7 +164,9 @@ def normalize(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         if value is None:
             if name in info.required and name != "id":
-                raise Conflict(f"The change conflicts with existing data ({cls.__name__}.{name} is required).")
+                detail = f"{cls.__name__}.{name} is required"
+                raise Conflict(f"The change conflicts with existing data ({detail}).", reason="storage.conflict",
+                               params={"detail": detail})
         elif name in info.enums:
             out[name] = info.enums[name](value)
         elif name in info.datetimes:
@@ -179,4 +181,5 @@ def normalize(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
 
 
 def constraint_conflict(cls: type[Any], what: str) -> Conflict:
-    return Conflict(f"The change conflicts with existing data ({cls.__name__}: {what}).")
+    detail = f"{cls.__name__}: {what}"
+    return Conflict(f"The change conflicts with existing data ({detail}).", reason="storage.conflict", params={"detail": detail})

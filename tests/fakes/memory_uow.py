@@ -19,7 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
-from core import ports
+from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
+from core.ports.people import AccountRepository, MemberRepository
+from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
+from core.ports.queues import InboundRepository, TurnRepository, WritebackRepository
+from core.ports.session import FactRepository, FixRepository, SessionRepository, StepRepository, TaskItemRepository
 from tests.fakes.memory_repos import (
     MemoryAccounts,
     MemoryFacts,
@@ -61,24 +65,24 @@ class _Loaded:
 
 
 class MemoryUnitOfWork:
-    accounts: ports.AccountRepository
-    members: ports.MemberRepository
-    sessions: ports.SessionRepository
-    steps: ports.StepRepository
-    items: ports.TaskItemRepository
-    facts: ports.FactRepository
-    fixes: ports.FixRepository
-    handoffs: ports.HandoffRepository
-    writeups: ports.WriteupRepository
-    turns: ports.TurnRepository
-    notifications: ports.NotificationRepository
-    drafts: ports.DraftTemplateRepository
-    writebacks: ports.WritebackRepository
-    psa_connections: ports.PsaConnectionRepository
-    tenants: ports.TenantRepository
-    inbound: ports.InboundRepository
-    surface_refs: ports.SurfaceRefRepository
-    connect_codes: ports.ConnectCodeRepository
+    accounts: AccountRepository
+    members: MemberRepository
+    sessions: SessionRepository
+    steps: StepRepository
+    items: TaskItemRepository
+    facts: FactRepository
+    fixes: FixRepository
+    handoffs: HandoffRepository
+    writeups: WriteupRepository
+    turns: TurnRepository
+    notifications: NotificationRepository
+    drafts: DraftTemplateRepository
+    writebacks: WritebackRepository
+    psa_connections: PsaConnectionRepository
+    tenants: TenantRepository
+    inbound: InboundRepository
+    surface_refs: SurfaceRefRepository
+    connect_codes: ConnectCodeRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store

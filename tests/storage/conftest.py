@@ -21,6 +21,7 @@ from core.ports import UnitOfWorkFactory
 from storage.db import make_engine, upgrade
 from storage.tables import metadata
 from storage.uow import SqlUnitOfWorkFactory
+from tests.databases import admin
 from tests.fakes.memory_uow import memory_uow_factory
 from tests.services import postgres_url_or_skip
 
@@ -30,16 +31,6 @@ BACKENDS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ]
 SQL_BACKENDS = BACKENDS[1:]
-
-
-async def _admin(url: str, *statements: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 async def _migrate(url: str) -> None:
@@ -60,13 +51,13 @@ def _throwaway_database(admin_url: str, *, migrated: bool) -> Iterator[str]:
     """`rflow_test_<random>` beside the admin URL's database, dropped afterwards."""
     name = f"rflow_test_{secrets.token_hex(4)}"
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin(admin_url, f'CREATE DATABASE "{name}"'))
     try:
         if migrated:
             asyncio.run(_migrate(url))
         yield url
     finally:
-        asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

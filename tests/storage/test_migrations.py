@@ -38,7 +38,7 @@ def _table_names(connection: Connection) -> set[str]:
 async def test_upgrade_from_empty_twice_matches_tables_py(
     sql_backend: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Migrations build exactly storage/tables.py; a second run is a no-op; no alembic.ini is
+    """Migrations build exactly storage/tables/; a second run is a no-op; no alembic.ini is
     needed in the working directory."""
     _, url = sql_backend
     monkeypatch.chdir(tmp_path)

@@ -16,6 +16,7 @@ from core.deps import Deps
 from core.engine import Engine
 from core.events import ReplyProgress, TurnAnswered, TurnQueued
 from core.models import StepKind, TurnStatus
+from core.turns import Batch, TurnResult, TurnService
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory_uow import MemoryStore, memory_uow_factory
 
@@ -106,6 +107,20 @@ class Desk:
         async with asyncio.timeout(timeout):
             while not predicate():
                 await asyncio.sleep(0.005)
+
+    async def store_then_die(self, reply: str) -> tuple[Batch, TurnResult]:
+        """A second worker claims the next batch and stores `reply` for it, then its process dies
+        before delivering."""
+        dead = TurnService(self.engine.deps)
+        batch = await dead.claim()
+        assert batch is not None
+        return batch, await dead._store(batch, AssistantTurn(reply=reply))
+
+    def expire_leases(self) -> None:
+        """Move the clock past the turn lease: whoever holds a turn now counts as dead."""
+        clock = self.engine.deps.clock
+        assert isinstance(clock, FakeClock)
+        clock.advance(seconds=self.engine.deps.turn_lease_seconds + 1)
 
 
 def make_desk(concurrency: int = 16, deadline: float = 150.0) -> Desk:
@@ -257,10 +272,7 @@ async def test_a_worker_that_lost_its_lease_does_not_answer_and_the_taker_does()
     dead = desk.engine.turns
     batch = await dead.claim()
     assert batch is not None
-    clock = desk.engine.deps.clock
-    assert isinstance(clock, FakeClock)
-    clock.advance(seconds=desk.engine.deps.turn_lease_seconds + 1)  # the first worker died, its lease ran out
-    from core.turns import TurnService
+    desk.expire_leases()  # the first worker died, its lease ran out
     taker = TurnService(desk.engine.deps)
     task = asyncio.create_task(taker.drain())
     [call] = await desk.assistant.wait_calls(1)
@@ -277,16 +289,10 @@ async def test_a_reply_stored_by_a_worker_that_died_before_delivering_it_is_deli
     desk = make_desk()
     dana = await desk.engineer("Dana")
     sid = await desk.session(dana, "died after the commit")
-    from core.turns import TurnService
-    dead = TurnService(desk.engine.deps)
-    batch = await dead.claim()
-    assert batch is not None
-    stored = await dead._store(batch, AssistantTurn(reply="stored, never posted"))  # then the process died
+    batch, stored = await desk.store_then_die("stored, never posted")
     assert stored.reply is not None and not stored.duplicate
     assert not desk.heard.answered()
-    clock = desk.engine.deps.clock
-    assert isinstance(clock, FakeClock)
-    clock.advance(seconds=desk.engine.deps.turn_lease_seconds + 1)
+    desk.expire_leases()
     [result] = await TurnService(desk.engine.deps).drain()
     assert result.reply is not None and result.reply.id == stored.reply.id
     assert desk.assistant.calls == []  # not asked again
@@ -302,15 +308,9 @@ async def test_a_stored_reply_closes_only_the_turns_it_answers_and_newer_message
     desk = make_desk()
     dana = await desk.engineer("Dana")
     sid = await desk.session(dana, "first")
-    from core.turns import TurnService
-    dead = TurnService(desk.engine.deps)
-    batch = await dead.claim()
-    assert batch is not None
-    await dead._store(batch, AssistantTurn(reply="answer to first"))  # then the process died
+    await desk.store_then_die("answer to first")
     await desk.engine.sessions.post_message(actor=dana, session_id=sid, text="second")
-    clock = desk.engine.deps.clock
-    assert isinstance(clock, FakeClock)
-    clock.advance(seconds=desk.engine.deps.turn_lease_seconds + 1)
+    desk.expire_leases()
     taker = TurnService(desk.engine.deps)
     task = asyncio.create_task(taker.drain())
     [call] = await desk.assistant.wait_calls(1)

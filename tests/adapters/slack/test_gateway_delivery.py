@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.slack.gateway import SlackGateway
+from tests.adapters.slack_gateways import warm_gateway
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -26,11 +27,8 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def gateway(fake: FakeSlack) -> AsyncIterator[SlackGateway]:
-    gw = SlackGateway(token_for=token_for, api_url=fake.base_url, post_interval=0)
-    await (await gw.client("T1")).auth_test()
-    fake.reset()
-    yield gw
-    await gw.close()
+    async with warm_gateway(fake, token_for, post_interval=0) as gw:
+        yield gw
 
 
 async def test_a_429_holds_its_channel_and_method_only(fake: FakeSlack, gateway: SlackGateway) -> None:

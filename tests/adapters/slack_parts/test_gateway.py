@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.slack.gateway import ChannelPacer, SlackGateway
+from tests.adapters.slack_gateways import warm_gateway
 from tests.fakes.slack_api import FakeSlack
 
 # Arrival times are taken by the fake, after each request crossed the loopback; one request may
@@ -32,11 +33,8 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def gateway(fake: FakeSlack) -> AsyncIterator[SlackGateway]:
-    gw = SlackGateway(token_for=token_for, api_url=fake.base_url, post_interval=0.3)
-    await (await gw.client("T1")).auth_test()  # warm up, so the first timed request is not the slowest
-    fake.reset()
-    yield gw
-    await gw.close()
+    async with warm_gateway(fake, token_for, post_interval=0.3) as gw:
+        yield gw
 
 
 # ---- pacing -----------------------------------------------------------------------------------
