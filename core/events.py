@@ -90,7 +90,9 @@ class ReplyProgress:
 class TurnAnswered:
     """The assistant answered (or failed to answer) the engineer's messages; surfaces post the reply
     into the thread (finishing a stream they opened for `reply_id`) and re-render the lane.
-    `cancelled`: the engineer stopped the turn; there is no reply and nothing to say but that."""
+    `cancelled`: the engineer stopped the turn; there is no reply and nothing to say but that.
+    `redelivery`: a worker stored this reply and died before closing its turns; it may have delivered
+    it first, so a surface that recorded the delivery (`SurfaceRefService.mark_delivered`) skips it."""
 
     account_id: int
     session_id: int
@@ -101,6 +103,7 @@ class TurnAnswered:
     reply_id: int = 0
     author_id: int | None = None
     cancelled: bool = False
+    redelivery: bool = False
     kind: str = "turn_answered"
 
 

@@ -19,6 +19,11 @@ def escalation_key(handoff_id: int) -> str:
     return f"escalation:{handoff_id}"
 
 
+def reply_key(reply_id: int) -> str:
+    """A reply a surface has shown (R37): a taker of a dead worker's turns does not show it again."""
+    return f"reply:{reply_id}"
+
+
 class SurfaceRefService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -30,6 +35,15 @@ class SurfaceRefService:
                                                         session_id=session_id, updated_at=self.deps.clock.now()))
             await uow.commit()
         return row
+
+    async def mark_delivered(self, *, account_id: int, surface: str, reply_id: int, session_id: int,
+                             ref: dict[str, Any] | None = None) -> None:
+        """Record that `surface` showed the reply `reply_id` (and where, in `ref`)."""
+        await self.put(account_id=account_id, surface=surface, key=reply_key(reply_id), ref=ref or {},
+                       session_id=session_id)
+
+    async def delivered(self, *, account_id: int, surface: str, reply_id: int) -> bool:
+        return await self.get(account_id=account_id, surface=surface, key=reply_key(reply_id)) is not None
 
     async def get(self, *, account_id: int, surface: str, key: str) -> SurfaceRef | None:
         async with self.deps.uow_factory() as uow:

@@ -276,7 +276,7 @@ class TurnService:
                 account_id=result.account_id, session_id=result.session_id,
                 reply=result.reply.text if result.reply else None, failure=result.failure,
                 thread_ref=batch.session.thread_ref, surface=batch.session.surface,
-                reply_id=result.turn_id, author_id=batch.author_id)])
+                reply_id=result.turn_id, author_id=batch.author_id, redelivery=batch.stored_reply is not None)])
         if result.reply is not None and not result.duplicate:
             await self._delivered(batch)
         return result

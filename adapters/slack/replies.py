@@ -48,6 +48,8 @@ class ReplyDelivery:
             await self.surface.session_thread(event.account_id, event.session_id, event.thread_ref)
         if thread is None:
             return False
+        if event.redelivery and await self._shown_before(event):
+            return True  # the worker that died had posted it; the lane still gets its refresh
         text = final_text(event)
         status = self.surface.status
         await status.begin_reply(thread, since=stream.started_at if stream is not None else None)
@@ -55,6 +57,7 @@ class ReplyDelivery:
             await status.clear(thread)
         problem = await self._deliver(thread, stream, text)
         if problem is None:
+            await self._record_shown(event)
             await status.after_post(thread)  # a message that came in meanwhile still waits
             return True
         await status.clear(thread)
@@ -64,6 +67,21 @@ class ReplyDelivery:
         if event.reply and not event.cancelled:
             await self._tell_author(event, thread, text, problem)
         return True
+
+    async def _shown_before(self, event: TurnAnswered) -> bool:
+        return await self.surface.engine.surfaces.delivered(account_id=event.account_id, surface=SLACK,
+                                                            reply_id=event.reply_id)
+
+    async def _record_shown(self, event: TurnAnswered) -> None:
+        """So a worker that takes over this reply's turns, should this one die now, does not post it
+        again (the window left is this one write)."""
+        if not event.reply_id or event.cancelled:
+            return
+        try:
+            await self.surface.engine.surfaces.mark_delivered(account_id=event.account_id, surface=SLACK,
+                                                              reply_id=event.reply_id, session_id=event.session_id)
+        except Exception:  # the reply is out; at worst a taker posts it once more
+            log.exception("could not record that reply %s was delivered", event.reply_id)
 
     async def _deliver(self, thread: Thread, stream: ReplyStream | None, text: str) -> str | None:
         """None once the thread shows `text`; otherwise what went wrong."""

@@ -23,6 +23,7 @@ from adapters.teams.chat_streams import ChatStream, ChatStreams, conversation_of
 from adapters.teams.surface import SEND_ERRORS, TeamsSurface
 from adapters.teams.typing import TypingIndicators
 from core.events import TurnAnswered
+from core.platform import TEAMS
 
 log = logging.getLogger("rflow.teams")
 
@@ -52,12 +53,27 @@ class AnswerDelivery:
             return False
         key = conversation_of(reference)
         await self.typing.stop(key)
+        engine = self.surface.engine
+        if event.redelivery and await engine.surfaces.delivered(account_id=event.account_id, surface=TEAMS,
+                                                                 reply_id=event.reply_id):
+            return True  # the worker that died had posted it; the lane still gets its refresh
         text = answer_text(event, stream)
-        if stream is None or stream.stream_id is None or not await self._end_stream(stream, reference, text):
-            await self.surface.say(reference, text)
+        shown = stream is not None and stream.stream_id is not None and await self._end_stream(stream, reference, text)
+        if not shown:
+            shown = await self.surface.say(reference, text)
+        if shown and event.reply_id and not event.cancelled:
+            await self._record_shown(event)
         if stream is not None and stream.next_queued and not event.cancelled:
             self.typing.keep(key, reference)  # a message already waits for the next turn
         return True
+
+    async def _record_shown(self, event: TurnAnswered) -> None:
+        """So a worker that takes over this reply's turns, should this one die now, does not post it again."""
+        try:
+            await self.surface.engine.surfaces.mark_delivered(account_id=event.account_id, surface=TEAMS,
+                                                              reply_id=event.reply_id, session_id=event.session_id)
+        except Exception:  # the reply is out; at worst a taker posts it once more
+            log.exception("could not record that reply %s was delivered", event.reply_id)
 
     async def _end_stream(self, s: ChatStream, reference: dict[str, Any], text: str) -> bool:
         """End the stream with the reply (a long one continues in normal messages); False when

@@ -316,9 +316,9 @@ async def check(slack: FakeSlack, anthropic: FakeAnthropic, answers: Answers, db
             covered |= request
             shown = [m for m in finished_messages(slack, roots[session]) if reply in m.get("text", "")]
             stored = await scalar(db, f"SELECT extract(epoch FROM created_at) * 1000 FROM steps WHERE id = {reply_id}")
-            # Known gap (closing note of issue 10): a worker killed after delivering a reply but before
-            # closing its turns leaves the taker to deliver it again. Allowed only for a reply stored
-            # within a moment of the kill; anywhere else a second showing fails.
+            # A delivered reply is recorded (surface_refs `reply:<id>`) and a taker skips it; a worker
+            # killed between Slack's answer and that record leaves the taker to deliver it again. Allowed
+            # only for a reply stored within a moment of the kill; anywhere else a second showing fails.
             at_the_kill = -CRASH_WINDOW <= stored / 1000 - killed_wall <= 0
             if len(shown) != 1 and not (len(shown) == 2 and at_the_kill):
                 raise AssertionError(

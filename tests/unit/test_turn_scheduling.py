@@ -298,6 +298,7 @@ async def test_a_reply_stored_by_a_worker_that_died_before_delivering_it_is_deli
     assert desk.assistant.calls == []  # not asked again
     [answered] = desk.heard.answered()
     assert answered.reply == "stored, never posted" and answered.session_id == sid
+    assert answered.redelivery  # the dead worker may have shown it: surfaces check their record
     async with desk.engine.deps.uow_factory() as uow:
         turn = await uow.turns.get(account_id=dana.account_id, turn_id=batch.first.id or 0)
         assert turn is not None and turn.status is TurnStatus.DONE

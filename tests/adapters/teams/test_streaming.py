@@ -5,7 +5,11 @@ message."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from adapters.teams import replies as r
+from core.events import TurnAnswered
+from core.notify import dispatch
 from tests.adapters.teams.live_bot import CHAT, LiveBot, live  # noqa: F401  (the fixture)
 from tests.fakes.bot_connector import Posted
 
@@ -167,3 +171,26 @@ async def test_a_cancelled_turn_ends_its_stream_saying_it_was_stopped(live: Live
     assert final.activity_id == stream_requests(posted)[0].activity_id
     assert live.connector.protocol_errors == []
 
+
+
+class HeardAnswers:
+    def __init__(self) -> None:
+        self.events: list[TurnAnswered] = []
+
+    async def turn_answered(self, event: TurnAnswered) -> None:
+        self.events.append(event)
+
+
+async def test_a_reply_shown_before_its_worker_died_is_not_posted_again_by_the_taker(live: LiveBot) -> None:
+    heard = HeardAnswers()
+    deps = live.app.engine.deps
+    deps.notifiers.append(heard)
+    await start_chat_session(live)
+    [shown] = heard.events
+    assert len(the_reply_messages(live, FIRST)) == 1
+    await dispatch(deps, [replace(shown, redelivery=True)])
+    await live.settle()
+    assert len(the_reply_messages(live, FIRST)) == 1
+    await dispatch(deps, [replace(shown, redelivery=True, reply=SECOND, reply_id=shown.reply_id + 1000)])
+    await live.settle()
+    assert len(the_reply_messages(live, SECOND)) == 1  # one nobody showed is posted
