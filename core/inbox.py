@@ -30,7 +30,9 @@ MAX_BATCH = 500
 INGRESS_QUIET_SECONDS = 0.05
 DEFER_STEP_SECONDS = 0.005
 MAX_DEFER_SECONDS = 1.0
-LEASE_SECONDS = 300.0  # a handler makes a few Web API calls; 429 retries can take a while
+# Renewed every third of it while a handler runs (a few Web API calls, 429 retries), so a worker
+# that dies mid-delivery holds its thread only this long.
+LEASE_SECONDS = 30.0
 # Slack retries for up to about 5 minutes, Teams does not retry: an hour of dedupe records is ample.
 KEEP_FINISHED = timedelta(hours=1)
 
@@ -44,8 +46,9 @@ class Processed:
 
 
 class InboxService:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, *, lease_seconds: float = LEASE_SECONDS) -> None:
         self.deps = deps
+        self.lease_seconds = lease_seconds
         self.worker_id = f"in-{uuid.uuid4().hex[:12]}"
         self._handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
@@ -108,20 +111,39 @@ class InboxService:
         now = self.deps.clock.now()
         async with self.deps.uow_factory() as uow:
             delivery = await uow.inbound.claim_next(
-                worker_id=self.worker_id, now=now, lease_until=now + timedelta(seconds=LEASE_SECONDS))
+                worker_id=self.worker_id, now=now, lease_until=now + timedelta(seconds=self.lease_seconds))
             await uow.commit()
         if delivery is None:
             return None
         handler = self._handlers.get(delivery.platform)
         if handler is None:
             return await self._finish(delivery, InboundStatus.FAILED, f"no handler for {delivery.platform}")
+        renewal = asyncio.create_task(self._renew(delivery))
         try:
             await handler(delivery)
         except Exception as exc:  # the handler tells users about domain errors itself; this is a bug or an outage
             log.exception("inbound delivery %s failed (attempt %s)", delivery.id, delivery.attempts)
             status = InboundStatus.FAILED if delivery.attempts >= MAX_ATTEMPTS else InboundStatus.PENDING
             return await self._finish(delivery, status, f"{type(exc).__name__}: {exc}"[:500])
+        finally:
+            renewal.cancel()
         return await self._finish(delivery, InboundStatus.DONE, None)
+
+    async def _renew(self, delivery: InboundDelivery) -> None:
+        """Keep the lease while the handler runs, so only a dead worker's delivery is taken over."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            until = self.deps.clock.now() + timedelta(seconds=self.lease_seconds)
+            try:
+                async with self.deps.uow_factory() as uow:
+                    kept = await uow.inbound.renew_lease(entity_id=delivery.id or 0, worker_id=self.worker_id,
+                                                         lease_until=until)
+                    await uow.commit()
+            except Exception:
+                log.exception("renewing the lease of inbound delivery %s failed; trying again", delivery.id)
+                continue
+            if not kept:
+                return
 
     async def _finish(self, delivery: InboundDelivery, status: InboundStatus, error: str | None) -> Processed:
         async with self.deps.uow_factory() as uow:

@@ -109,6 +109,10 @@ class InboundRepository(Protocol):
         """Conditional on the lease, like TurnRepository.finish; 'pending' hands it back."""
         ...
 
+    async def renew_lease(self, *, entity_id: int, worker_id: str, lease_until: datetime) -> bool:
+        """Extend the lease of a delivery being handled; False when it is no longer this worker's."""
+        ...
+
     async def count_open(self) -> int: ...
     async def prune(self, *, finished_before: datetime) -> int:
         """Delete finished deliveries older than the platforms' retry window; returns how many."""

@@ -105,6 +105,16 @@ class SqlLeasedQueue(SqlRepository, Generic[E]):
         await self._refresh_loaded(self.entity, entity_id, refresh)
         return won
 
+    async def renew_lease(self, *, entity_id: int, worker_id: str, lease_until: datetime) -> bool:
+        """Extend a running row's lease; False when it is no longer this worker's."""
+        c = self.table.c
+        stmt = (update(self.table)
+                .where(c.id == entity_id, c.lease_owner == worker_id, c.status == self.statuses(RUNNING))
+                .values(lease_until=lease_until))
+        won = (await self._update(stmt)).rowcount == 1
+        await self._refresh_loaded(self.entity, entity_id, ("lease_until",))
+        return won
+
     async def count_open(self, *, account_id: int | None = None) -> int:
         """Pending or running rows, of one account or of all."""
         c = self.table.c

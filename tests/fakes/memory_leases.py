@@ -87,6 +87,13 @@ class MemoryLeasedQueue(_Repo, Generic[E]):
         )
         return done is not None
 
+    async def renew_lease(self, *, entity_id: int, worker_id: str, lease_until: datetime) -> bool:
+        running = self.statuses(RUNNING)
+        done = await self._u.conditional_update(
+            self.entity, entity_id, lambda r: r["lease_owner"] == worker_id and r["status"] == running,
+            lambda r: {"lease_until": lease_until}, ["lease_until"])
+        return done is not None
+
     async def count_open(self, *, account_id: int | None = None) -> int:
         open_statuses = {self.statuses(PENDING), self.statuses(RUNNING)}
         return sum(

@@ -47,3 +47,18 @@ async def test_a_dead_workers_delivery_is_retaken_before_the_next_of_its_thread(
     assert await _claim(uow_factory, "w2", now=20) is None  # a1's lease still runs
     again = await _claim(uow_factory, "w2", now=41)
     assert again is not None and (again.key, again.attempts) == ("a1", 2)
+
+
+async def test_a_renewed_lease_keeps_a_delivery_and_only_its_holder_renews(uow_factory: UnitOfWorkFactory) -> None:
+    await _accept(uow_factory, ("r1", "T-r"))
+    held = await _claim(uow_factory, "w1", now=10)  # lease until 40
+    assert held is not None
+    async with uow_factory() as uow:
+        assert await uow.inbound.renew_lease(entity_id=held.id or 0, worker_id="w1", lease_until=at(70))
+        assert not await uow.inbound.renew_lease(entity_id=held.id or 0, worker_id="w2", lease_until=at(500))
+        await uow.commit()
+    assert await _claim(uow_factory, "w2", now=50) is None  # past the first lease, within the renewed one
+    taken = await _claim(uow_factory, "w2", now=71)
+    assert taken is not None and taken.key == "r1"
+    async with uow_factory() as uow:  # the old holder lost it: its renewal now fails
+        assert not await uow.inbound.renew_lease(entity_id=held.id or 0, worker_id="w1", lease_until=at(200))

@@ -293,3 +293,30 @@ async def test_run_forever_is_woken_by_accept(world: World) -> None:
         with pytest.raises(asyncio.CancelledError):
             await worker
     assert (await stored(world, "Ev1")).status == InboundStatus.DONE
+
+
+async def test_a_slow_handler_keeps_its_delivery_by_renewing_the_lease() -> None:
+    """Real time here: the lease (0.3 s) runs out three times over while the handler works, and no
+    other worker takes the delivery, because the lease is renewed; once done it is done once."""
+    from core.bus import InMemoryBus
+    from core.deps import Deps
+    from tests.fakes.memory_uow import MemoryStore, memory_uow_factory
+    from tests.fakes.scripted_assistant import ScriptedAssistant
+
+    deps = Deps(uow_factory=memory_uow_factory(MemoryStore()), bus=InMemoryBus(), assistant=ScriptedAssistant())
+    working, other = InboxService(deps, lease_seconds=0.3), InboxService(deps, lease_seconds=0.3)
+    calls: list[str] = []
+
+    async def slow(delivery: InboundDelivery) -> None:
+        calls.append(delivery.key)
+        await asyncio.sleep(1.0)
+
+    working.register("slack", slow)
+    other.register("slack", slow)
+    await working.accept(platform="slack", key="Ev-slow", payload={})
+    first = asyncio.create_task(working.run_once())
+    await asyncio.sleep(0.5)  # past the first lease
+    assert await other.run_once() is None  # not taken over: the lease was renewed
+    done = await first
+    assert done is not None and done.status == InboundStatus.DONE and calls == ["Ev-slow"]
+    assert await other.run_once() is None
