@@ -105,7 +105,7 @@ async def test_stream_that_stalls_after_it_started(fake) -> None:
     fake.push_hang(5, mid_stream=True)
     started = time.monotonic()
     assert await unavailable(make(fake, timeout=0.3), CALLS["respond"]) == failures.TIMED_OUT
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # gave up before the stall ended (a logical bound, not a budget)
 
 
 @pytest.mark.parametrize("method", list(CALLS))
@@ -142,7 +142,7 @@ async def test_a_long_retry_after_is_cut_short_by_the_deadline(fake) -> None:
     started = time.monotonic()
     reason = await unavailable(make(fake, max_retries=2, deadline=0.5), CALLS["respond"])
     assert reason == failures.TIMED_OUT
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 30  # did not sleep the retry-after (a logical bound, not a budget)
     assert len(fake.requests) == 1
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -163,12 +161,10 @@ def test_redact_params_masks_sensitive_and_scans_the_rest() -> None:
     assert values["Password"] == "S3cret!"  # the input is not mutated
 
 
-def test_long_input_is_fast() -> None:
+def test_a_long_paste_is_redacted_to_its_end() -> None:
+    """Its speed is budgeted in bench/redaction.py, not timed here."""
     chunk = "password is wrong; srv-01 at 10.0.0.1 says 0x80070005 pass pin token sk- eyJ "
-    text = chunk * 3000 + "password: final1"
-    started = time.perf_counter()
-    result = redact(text)
-    assert time.perf_counter() - started < 3.0
+    result = redact(chunk * 3000 + "password: final1")
     assert result.text.endswith("password: [REDACTED:password]")
 
 
@@ -184,10 +180,10 @@ def test_long_input_is_fast() -> None:
     ],
     ids=["dots", "brackets", "ats", "qualifiers", "newlines", "pem"],
 )
-def test_pathological_input_stays_linear(text: str) -> None:
-    started = time.perf_counter()
-    redact(text)
-    assert time.perf_counter() - started < 0.5
+def test_pathological_input_is_redacted_to_a_fixed_point(text: str) -> None:
+    """That it stays linear is budgeted in bench/redaction.py (the same inputs, timed at 1x and 4x)."""
+    once = redact(text).text
+    assert redact(once).text == once  # redacting again changes nothing
 
 
 # --- properties ------------------------------------------------------------------------------

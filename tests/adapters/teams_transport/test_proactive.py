@@ -190,7 +190,7 @@ async def test_a_long_retry_after_goes_back_to_the_caller(sender: TeamsSender, c
     started = time.monotonic()
     with pytest.raises(TeamsApiError) as error:
         await sender.send(chain_ref, text="hello")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 60  # it did not sleep the 120 s (a logical bound, not a timing budget)
     assert (error.value.status, error.value.retry_after_s) == (429, 120.0)
     assert len(connector.calls("POST")) == 1
 
