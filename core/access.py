@@ -11,6 +11,10 @@ from core.ports import UnitOfWork
 WORKERS = frozenset({Role.OWNER, Role.ADMIN, Role.ENGINEER})
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 
+# Refusal codes shared with other modules (core.errors: each surface words them).
+NOT_A_MEMBER = "access.not_a_member"
+ADMIN_REQUIRED = "access.admin_required"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Actor:
@@ -23,7 +27,7 @@ class Actor:
 async def load_member(uow: UnitOfWork, actor: Actor) -> Member:
     member = await uow.members.get(account_id=actor.account_id, member_id=actor.member_id)
     if member is None or not member.active:
-        raise Forbidden("You are not a member of this account.")
+        raise Forbidden("You are not a member of this account.", reason=NOT_A_MEMBER)
     return member
 
 
@@ -31,18 +35,20 @@ async def load_session(uow: UnitOfWork, actor: Actor, session_id: int) -> Sessio
     """A session of the caller's account; another account's id is simply not found (R35)."""
     session = await uow.sessions.get(account_id=actor.account_id, session_id=session_id)
     if session is None:
-        raise NotFound(f"There is no session #{session_id}.")
+        raise NotFound(f"There is no session #{session_id}.", reason="session.not_found",
+                       params={"session_id": session_id})
     return session
 
 
 def require_worker(member: Member) -> None:
     if member.role not in WORKERS:
-        raise Forbidden("Engineer or admin access required.")
+        raise Forbidden("Engineer or admin access required.", reason="access.worker_required",
+                        params={"role": str(member.role)})
 
 
 def require_manager(member: Member) -> None:
     if member.role not in MANAGERS:
-        raise Forbidden("Admin access required.")
+        raise Forbidden("Admin access required.", reason=ADMIN_REQUIRED, params={"role": str(member.role)})
 
 
 async def require_can_change(uow: UnitOfWork, member: Member, session: Session) -> None:
@@ -50,13 +56,16 @@ async def require_can_change(uow: UnitOfWork, member: Member, session: Session) 
     picked up, for the handler and admins only. Escalated-awaiting-pickup and resolved are closed."""
     require_worker(member)
     if session.status == SessionStatus.RESOLVED:
-        raise Conflict(f"Session #{session.id} is resolved; it can no longer change.")
+        raise Conflict(f"Session #{session.id} is resolved; it can no longer change.", reason="session.closed_resolved",
+                       params={"session_id": session.id})
     if session.status == SessionStatus.ESCALATED:
-        raise Conflict(f"Session #{session.id} is escalated and awaiting pickup; pick it up to continue.")
+        raise Conflict(f"Session #{session.id} is escalated and awaiting pickup; pick it up to continue.",
+                       reason="session.awaiting_pickup", params={"session_id": session.id})
     if member.id == session.handler_id or member.role in MANAGERS:
         return  # the handler and admins may always change it; no need to look at the handoff
     handoff = await uow.handoffs.latest_for_session(
         account_id=session.account_id, session_id=session.id or 0, intent=HandoffIntent.ESCALATE
     )
     if handoff is not None and handoff.claimed_by is not None:
-        raise Forbidden("After pickup only the session's handler or an admin can change it.")
+        raise Forbidden("After pickup only the session's handler or an admin can change it.",
+                        reason="access.handler_only", params={"session_id": session.id})

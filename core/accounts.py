@@ -11,12 +11,15 @@ from core.errors import InvalidInput, NotFound
 from core.models import Account, Member, MemberIdentity, Role
 from core.ports import UnitOfWork
 
+ACCOUNT_GONE = "account.gone"  # a refusal code (core.errors) shared with core.tenants
+
 
 def parse_role(text: str | None) -> Role:
     try:
         return Role((text or "engineer").strip().lower())
     except ValueError:
-        raise InvalidInput("A role is owner, admin, engineer or viewer.") from None
+        raise InvalidInput("A role is owner, admin, engineer or viewer.", reason="role.unknown",
+                           params={"role": text, "roles": [r.value for r in Role]}) from None
 
 
 def parse_pref_value(raw: str) -> Any:
@@ -56,7 +59,7 @@ class AccountService:
             await load_member(uow, actor)
             account = await uow.accounts.get(account_id=actor.account_id)
             if account is None:
-                raise NotFound("This account no longer exists.")
+                raise NotFound("This account no longer exists.", reason=ACCOUNT_GONE)
             return dict(account.preferences)
 
     async def preferences_for_surface(self, *, account_id: int) -> dict[str, Any]:
@@ -69,13 +72,13 @@ class AccountService:
     async def set_preferences(self, *, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
         """R30: setting some keys keeps the others. Admins and owners only (R35)."""
         if not values:
-            raise InvalidInput("Give at least one key=value.")
+            raise InvalidInput("Give at least one setting and its value.", reason="prefs.empty")
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             require_manager(member)
             account = await uow.accounts.get(account_id=actor.account_id)
             if account is None:
-                raise NotFound("This account no longer exists.")
+                raise NotFound("This account no longer exists.", reason=ACCOUNT_GONE)
             account.preferences = {**account.preferences, **values}  # reassigned so storage sees the change
             await uow.commit()
             return dict(account.preferences)

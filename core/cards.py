@@ -4,26 +4,12 @@ the console as text; the engine decides what is shown and which actions exist, o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from core.actions import ActionId
+from core.labels import FIX_STATUS_LABELS, OUTCOME_LABELS
 from core.machines import TERMINAL_FIX_STATUSES
 from core.models import FixAuthor, FixStatus, ItemKind, ItemStatus, Session, SessionStatus
 from core.sessions import SessionView
-
-
-class ActionId(StrEnum):
-    CONFIRM_ITEM = "confirm_item"
-    APPLY_FIX = "apply_fix"
-    FIX_WORKED = "fix_worked"
-    FIX_FAILED = "fix_failed"
-    FIX_PARTIAL = "fix_partial"
-    FIX_DISMISS = "fix_dismiss"
-    OUTCOME_CONFIRM = "outcome_confirm"
-    OUTCOME_NOT_YET = "outcome_not_yet"
-    PREVIEW_RESOLVE = "preview_resolve"
-    ESCALATE = "escalate"
-    PARK = "park"
-    PICKUP = "pickup"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,11 +47,6 @@ class Card:
     actions: tuple[CardAction, ...] = field(default=())
 
 
-OUTCOME_LABELS = {"worked": "worked", "failed": "didn't work", "partial": "partly worked"}
-FIX_STATUS_LABELS = {
-    FixStatus.PROPOSED: "proposed", FixStatus.APPLIED_SUCCESS: "worked", FixStatus.APPLIED_FAILED: "didn't work",
-    FixStatus.APPLIED_PARTIAL: "partly worked", FixStatus.DISMISSED: "dismissed",
-}
 
 
 def lane_card(view: SessionView) -> Card:

@@ -7,8 +7,10 @@ from core.deps import Deps
 from core.facts import FactService
 from core.fixes import FixService
 from core.handoffs import HandoffService
+from core.home import HomeService
 from core.inbox import InboxService
 from core.metric import MetricService
+from core.perform import ActionService
 from core.previews import PreviewService
 from core.psa_link import PsaLinkService
 from core.resolution import ResolutionService
@@ -30,9 +32,13 @@ class Engine:
         self.resolution = ResolutionService(deps, self.previews)
         self.handoffs = HandoffService(deps, self.previews)
         self.metric = MetricService(deps)
+        self.home = HomeService(deps)
         self.accounts = AccountService(deps)
         self.psa = PsaLinkService(deps)
         self.writebacks = WritebackService(deps)
         self.inbox = InboxService(deps)
         self.tenants = TenantService(deps)
         self.surfaces = SurfaceRefService(deps)
+        self.actions = ActionService(sessions=self.sessions, facts=self.facts, fixes=self.fixes, previews=self.previews,
+                                     resolution=self.resolution, handoffs=self.handoffs, psa=self.psa,
+                                     writebacks=self.writebacks)

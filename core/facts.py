@@ -23,9 +23,10 @@ MAX_FACT_CHARS = 1000
 def _clean(text: str) -> str:
     text = redact_text(text.strip())
     if not text:
-        raise InvalidInput("A fact needs some text.")
+        raise InvalidInput("A fact needs some text.", reason="fact.empty")
     if len(text) > MAX_FACT_CHARS:
-        raise InvalidInput(f"A fact is at most {MAX_FACT_CHARS} characters.")
+        raise InvalidInput(f"A fact is at most {MAX_FACT_CHARS} characters.", reason="fact.too_long",
+                           params={"length": len(text), "max": MAX_FACT_CHARS})
     return text
 
 
@@ -38,7 +39,7 @@ async def find_fact(uow: UnitOfWork, *, session: Session, ref: str | int) -> Fac
         match = re.fullmatch(r"\s*[Ff]?(\d{1,6})\s*", ref)
         found = next((f for f in facts if match and f.seq == int(match.group(1))), None)
     if found is None:
-        raise NotFound(f"There is no fact {ref} in this session.")
+        raise NotFound(f"There is no fact {ref} in this session.", reason="fact.not_found", params={"ref": ref})
     return found
 
 
@@ -87,9 +88,11 @@ class FactService:
     async def _open_item(self, uow: UnitOfWork, session: Session, item_ref: str | int) -> TaskItem:
         item = await find_item(uow, session=session, ref=item_ref)
         if item is None:
-            raise NotFound(f"There is no question or check {item_ref} in this session.")
+            raise NotFound(f"There is no question or check {item_ref} in this session.", reason="item.not_found",
+                           params={"ref": item_ref})
         if item.status == ItemStatus.PROMOTED:
-            raise Conflict(f"{item.label} is already confirmed as a fact.")
+            raise Conflict(f"{item.label} is already confirmed as a fact.", reason="item.already_confirmed",
+                           params={"label": item.label})
         return item
 
     async def _synthesize(self, actor: Actor, session_id: int, item_ref: str | int) -> str:
@@ -107,9 +110,12 @@ class FactService:
         try:
             fact = await self.deps.assistant.synthesize_fact(request)
         except AssistantUnavailable as exc:
-            raise InvalidInput(f"Can't write the fact for you: {exc.reason}. Give its words: /promote {item.label} <text>") from None
+            raise InvalidInput(f"Can't write the fact for you: {exc.reason}. Give the fact's words yourself.",
+                               reason="fact.synthesis_unavailable",
+                               params={"label": item.label, "item_id": item.id, "why": exc.reason}) from None
         if not fact or not fact.strip():
-            raise InvalidInput(f"Nothing in the conversation confirms {item.label} yet. Give the fact's words: /promote {item.label} <text>")
+            raise InvalidInput(f"Nothing in the conversation confirms {item.label} yet. Give the fact's words yourself.",
+                               reason="fact.nothing_confirms", params={"label": item.label, "item_id": item.id})
         return fact
 
     async def edit(self, *, actor: Actor, session_id: int, fact_ref: str | int, text: str) -> Fact:
@@ -119,7 +125,8 @@ class FactService:
             await require_can_change(uow, member, session)
             fact = await find_fact(uow, session=session, ref=fact_ref)
             if fact.source in (FactSource.QUESTION, FactSource.CHECK):
-                raise Conflict(f"{fact.label} was confirmed from the task lane; edit its source item instead (R5).")
+                raise Conflict(f"{fact.label} was confirmed from the task lane; edit its source item instead.",
+                               reason="fact.from_lane", params={"label": fact.label})
             fact.text = _clean(text)
             fact.updated_at = self.deps.clock.now()
             await bump(uow, session)

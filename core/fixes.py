@@ -11,7 +11,9 @@ from core.access import Actor, load_member, load_session, require_can_change
 from core.assistant.types import FixSuggestion, OutcomeProposal
 from core.deps import Deps
 from core.errors import Conflict, InvalidInput, NotFound
-from core.machines import TERMINAL_FIX_STATUSES, next_fix_status
+from core.labels import FIX_STATUS_LABELS
+from core.labels import OUTCOME_WORDS as OUTCOME_WORDS  # re-exported: surfaces read it from here
+from core.machines import FINAL_OUTCOME, TERMINAL_FIX_STATUSES, final_outcome_message, next_fix_status
 from core.models import DraftTemplate, Fix, FixAuthor, FixDecision, FixStatus, Member, Session
 from core.ports import UnitOfWork
 from core.redaction import redact_text
@@ -20,12 +22,7 @@ from core.sessions import bump, record_action
 log = logging.getLogger("rflow.fixes")
 
 PROPOSAL_OUTCOMES = {"worked": FixStatus.APPLIED_SUCCESS, "failed": FixStatus.APPLIED_FAILED, "partial": FixStatus.APPLIED_PARTIAL}
-OUTCOME_WORDS = {
-    FixStatus.APPLIED_SUCCESS: "worked",
-    FixStatus.APPLIED_FAILED: "didn't work",
-    FixStatus.APPLIED_PARTIAL: "partly worked",
-    FixStatus.DISMISSED: "was dismissed",
-}
+NO_PROPOSAL = "fix.no_proposal"  # a refusal code (core.errors) shared by two checks
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +69,12 @@ async def store_outcome_proposal(uow: UnitOfWork, *, session: Session, proposal:
     return True
 
 
+def _final(fix: Fix) -> Conflict:
+    status = FixStatus(fix.status)
+    return Conflict(final_outcome_message(status), reason=FINAL_OUTCOME,
+                    params={"fix_id": fix.id, "status": status.value, "status_label": FIX_STATUS_LABELS[status]})
+
+
 class FixService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -83,17 +86,19 @@ class FixService:
         if fix_id is None:
             fix = await uow.fixes.active(account_id=actor.account_id, session_id=session_id)
             if fix is None:
-                raise NotFound("There is no suggested fix in this session.")
+                raise NotFound("There is no suggested fix in this session.", reason="fix.none",
+                               params={"session_id": session_id})
         else:
             fix = await uow.fixes.get(account_id=actor.account_id, fix_id=fix_id)
             if fix is None or fix.session_id != session_id:
-                raise NotFound("That fix is not part of this session.")
+                raise NotFound("That fix is not part of this session.", reason="fix.not_in_session",
+                               params={"session_id": session_id, "fix_id": fix_id})
         return member, session, fix
 
     async def add_engineer_fix(self, *, actor: Actor, session_id: int, title: str, description: str = "") -> Fix:
         title = redact_text(title.strip())
         if not title:
-            raise InvalidInput("A fix needs a title: /fix <title> [:: description]")
+            raise InvalidInput("A fix needs a title.", reason="fix.title_missing")
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
@@ -112,9 +117,9 @@ class FixService:
         async with self.deps.uow_factory() as uow:
             member, session, fix = await self._open(uow, actor, session_id, fix_id)
             if fix.status in TERMINAL_FIX_STATUSES:
-                raise Conflict(f"The fix already has its final outcome ({fix.status}).")
+                raise _final(fix)
             if fix.superseded_at is not None:
-                raise Conflict("That fix was superseded by a newer one.")
+                raise Conflict("That fix was superseded by a newer one.", reason="fix.superseded", params={"fix_id": fix.id})
             if fix.applied_at is None:
                 fix.applied_at = self.deps.clock.now()
                 await bump(uow, session)
@@ -127,11 +132,12 @@ class FixService:
         """R10: success/failed/dismissed are final; partial needs notes and may still move on."""
         notes = redact_text(notes.strip()) if notes and notes.strip() else None
         if outcome == FixStatus.APPLIED_PARTIAL and not notes:
-            raise InvalidInput("Partly worked needs notes on what changed: /partial <notes>")
+            raise InvalidInput("Partly worked needs notes on what changed.", reason="fix.partial_notes_missing")
         async with self.deps.uow_factory() as uow:
             member, session, fix = await self._open(uow, actor, session_id, fix_id)
             if outcome == FixStatus.DISMISSED and fix.superseded_at is not None:
-                raise Conflict("That fix was already superseded; there is nothing to dismiss.")
+                raise Conflict("That fix was already superseded; there is nothing to dismiss.", reason="fix.dismiss_superseded",
+                               params={"fix_id": fix.id})
             fix.status = next_fix_status(fix.status, outcome)
             now = self.deps.clock.now()
             if outcome == FixStatus.DISMISSED:
@@ -156,7 +162,7 @@ class FixService:
             _, _, fix = await self._open(uow, actor, session_id, None)
             proposal = fix.outcome_proposal
         if not proposal:
-            raise NotFound("There is no outcome waiting for confirmation.")
+            raise NotFound("There is no outcome waiting for confirmation.", reason=NO_PROPOSAL)
         return await self.record_outcome(actor=actor, session_id=session_id, fix_id=fix.id,
                                          outcome=PROPOSAL_OUTCOMES[proposal["outcome"]], notes=proposal.get("notes"))
 
@@ -165,7 +171,7 @@ class FixService:
         async with self.deps.uow_factory() as uow:
             _, _, fix = await self._open(uow, actor, session_id, None)
             if not fix.outcome_proposal:
-                raise NotFound("There is no outcome waiting for confirmation.")
+                raise NotFound("There is no outcome waiting for confirmation.", reason=NO_PROPOSAL)
             fix.outcome_proposal = None
             await uow.commit()
         return fix
@@ -179,10 +185,11 @@ class FixService:
         async with self.deps.uow_factory() as uow:
             member, session, fix = await self._open(uow, actor, session_id, fix_id)
             if fix.status in TERMINAL_FIX_STATUSES:
-                raise Conflict(f"The fix already has its final outcome ({fix.status}).")
+                raise _final(fix)
             script = edited_script if edited_script and edited_script.strip() else fix.script
             if not script and fix.template_id is None:
-                raise InvalidInput("This fix has neither a script nor a template to run.")
+                raise InvalidInput("This fix has neither a script nor a template to run.", reason="fix.nothing_to_run",
+                                   params={"fix_id": fix.id})
             now = self.deps.clock.now()
             fix.decision, fix.decided_at = decision, now
             draft = None
@@ -200,11 +207,11 @@ class FixService:
                           params: list[dict[str, Any]] | None = None, fix_id: int | None = None) -> Fix:
         """R12: store the edited script without stamping applied_at."""
         if not script.strip():
-            raise InvalidInput("An empty script can't be saved.")
+            raise InvalidInput("An empty script can't be saved.", reason="fix.script_empty")
         async with self.deps.uow_factory() as uow:
             _, session, fix = await self._open(uow, actor, session_id, fix_id)
             if fix.status in TERMINAL_FIX_STATUSES:
-                raise Conflict(f"The fix already has its final outcome ({fix.status}).")
+                raise _final(fix)
             fix.script = script
             if params is not None:
                 fix.script_params = params

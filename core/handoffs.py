@@ -10,7 +10,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EscalationClaimed, EscalationCreated
 from core.machines import SessionEvent
 from core.models import Handoff, HandoffIntent, Member, Session, SessionStatus, Writeup, WriteupKind
-from core.notify import dispatch
+from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.previews import PreviewService, tried_line
 from core.redaction import redact_text
@@ -20,6 +20,7 @@ from core.sessions import change_status, record_action
 from core.writeback import enqueue
 
 MAX_REASON_CHARS = 500
+TAKEN = "pickup.taken"  # a refusal code (core.errors): someone else holds the escalation
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,11 +59,14 @@ async def _resolve_target(uow: UnitOfWork, actor: Actor, member: Member, target:
     else:
         found = await uow.members.get_by_name(account_id=actor.account_id, name=target.strip().lstrip("@"))
     if found is None or not found.active:
-        raise NotFound(f"There is no member {target} in this account.")
+        raise NotFound(f"There is no member {target} in this account.", reason="escalate.target_unknown",
+                       params={"target": target})
     if found.id == member.id:
-        raise InvalidInput("You can't escalate to yourself; leave the target empty or name a colleague.")
+        raise InvalidInput("You can't escalate to yourself; leave the target empty or name a colleague.",
+                           reason="escalate.target_self")
     if found.role not in WORKERS:
-        raise InvalidInput(f"{found.name} is a viewer and can't pick up escalations.")
+        raise InvalidInput(f"{found.name} is a viewer and can't pick up escalations.", reason="escalate.target_viewer",
+                           params={"name": found.name})
     return found
 
 
@@ -76,9 +80,10 @@ class HandoffService:
         """R21: handoff, package, (PSA writeback), then notify (R22) once committed."""
         reason = redact_text(reason.strip())
         if not reason:
-            raise InvalidInput("Say why you escalate: /escalate <reason> [@target]")
+            raise InvalidInput("Say why you escalate.", reason="escalate.reason_missing")
         if len(reason) > MAX_REASON_CHARS:
-            raise InvalidInput(f"The reason is {len(reason)} characters; at most {MAX_REASON_CHARS}.")
+            raise InvalidInput(f"The reason is {len(reason)} characters; at most {MAX_REASON_CHARS}.",
+                               reason="escalate.reason_too_long", params={"length": len(reason), "max": MAX_REASON_CHARS})
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
@@ -108,12 +113,14 @@ class HandoffService:
                 await enqueue(uow, self.deps, session=session, writeup=writeup, member=member, ticket_id=ticket_id)
             await record_action(uow, self.deps, session, member.id, f"{member.name} escalated the session: {reason}",
                                 outcome=outcome)
+            await record(uow, self.deps, EscalationCreated(
+                account_id=actor.account_id, session_id=session_id, handoff_id=handoff.id or 0, title=session.title,
+                reason=reason, escalated_by_id=member.id or 0, escalated_by=member.name,
+                target_id=target_member.id if target_member else None,
+                target=target_member.name if target_member else None, ticket=session.ticket_ref, package=package,
+                thread_ref=session.thread_ref, surface=session.surface))
             await uow.commit()
-        await dispatch(self.deps, [EscalationCreated(
-            account_id=actor.account_id, session_id=session_id, handoff_id=handoff.id or 0, title=session.title,
-            reason=reason, escalated_by_id=member.id or 0, escalated_by=member.name,
-            target_id=target_member.id if target_member else None, target=target_member.name if target_member else None,
-            ticket=session.ticket_ref, package=package, thread_ref=session.thread_ref, surface=session.surface)])
+        await publish(self.deps, uow)
         return Escalation(session=session, handoff=handoff, outcome=outcome, target=target_member, ticket_id=ticket_id)
 
     async def pickup(self, *, actor: Actor, session_id: int) -> Pickup:
@@ -123,44 +130,47 @@ class HandoffService:
             require_worker(member)
             claimant = await uow.handoffs.claimant_name(account_id=actor.account_id, session_id=session_id)
             if claimant is not None:  # the late clicks: told at once, nothing else read
-                raise Conflict(f"Already picked up by {claimant}.")
+                raise Conflict(f"Already picked up by {claimant}.", reason=TAKEN, params={"by": claimant})
             session = await load_session(uow, actor, session_id)
             handoff = await uow.handoffs.latest_for_session(account_id=actor.account_id, session_id=session_id,
                                                             intent=HandoffIntent.ESCALATE)
             if handoff is None or (handoff.claimed_by is None and session.status != SessionStatus.ESCALATED):
-                raise NotFound(f"Session #{session_id} is not awaiting pickup.")
+                raise NotFound(f"Session #{session_id} is not awaiting pickup.", reason="pickup.not_awaiting",
+                               params={"session_id": session_id})
             if handoff.created_by == member.id:
-                raise Conflict("You escalated this session; a colleague has to pick it up.")
+                raise Conflict("You escalated this session; a colleague has to pick it up.", reason="pickup.own_escalation",
+                               params={"session_id": session_id})
             won = handoff.claimed_by is None and await uow.handoffs.claim(
                 account_id=actor.account_id, handoff_id=handoff.id or 0, member_id=member.id or 0, now=self.deps.clock.now())
             if not won:  # a losing claim leaves the winner on the handoff
                 winner = await uow.members.get(account_id=actor.account_id, member_id=handoff.claimed_by or 0)
-                raise Conflict(f"Already picked up by {winner.name if winner else 'someone else'}.")
+                by = winner.name if winner else "someone else"
+                raise Conflict(f"Already picked up by {by}.", reason=TAKEN, params={"by": by})
             await change_status(uow, self.deps, session, SessionEvent.PICKUP, handler_id=member.id)
             session.handler_id = member.id or 0
             facts = tuple(f.text for f in await uow.facts.list(account_id=actor.account_id, session_id=session_id))
             tried = tuple(tried_line(f) for f in await uow.fixes.list(account_id=actor.account_id, session_id=session_id)
                           if f.applied_at or f.superseded_at)
             escalator = await uow.members.get(account_id=actor.account_id, member_id=handoff.created_by)
+            package = handoff.package_markdown or ""
+            await record(uow, self.deps, EscalationClaimed(
+                account_id=actor.account_id, session_id=session_id, handoff_id=handoff.id or 0, title=session.title,
+                claimed_by_id=member.id or 0, claimed_by=member.name, escalated_by_id=handoff.created_by,
+                escalated_by=escalator.name if escalator else "someone", package=package, facts=facts,
+                tried=tried, thread_ref=session.thread_ref, surface=session.surface))
             await uow.commit()
         handoff.claimed_by = member.id
-        pickup = Pickup(session=session, handoff=handoff, escalated_by=escalator,
-                        package=handoff.package_markdown or "", facts=facts, tried=tried)
-        await dispatch(self.deps, [EscalationClaimed(
-            account_id=actor.account_id, session_id=session_id, handoff_id=handoff.id or 0, title=session.title,
-            claimed_by_id=member.id or 0, claimed_by=member.name, escalated_by_id=handoff.created_by,
-            escalated_by=escalator.name if escalator else "someone", package=pickup.package, facts=facts,
-            tried=tried, thread_ref=session.thread_ref, surface=session.surface)])
-        return pickup
+        await publish(self.deps, uow)
+        return Pickup(session=session, handoff=handoff, escalated_by=escalator, package=package, facts=facts, tried=tried)
 
     async def queue(self, *, actor: Actor) -> list[QueueEntry]:
         """Escalations awaiting pickup; any member may read them (R24)."""
         async with self.deps.uow_factory() as uow:
             await load_member(uow, actor)
-            entries = []
-            for handoff in await uow.handoffs.list_awaiting_pickup(account_id=actor.account_id):
-                session = await uow.sessions.get(account_id=actor.account_id, session_id=handoff.session_id)
-                if session is not None and session.status == SessionStatus.ESCALATED:
-                    escalator = await uow.members.get(account_id=actor.account_id, member_id=handoff.created_by)
-                    entries.append(QueueEntry(session=session, handoff=handoff, escalated_by=escalator))
-            return entries
+            return await read_queue(uow, account_id=actor.account_id)
+
+
+async def read_queue(uow: UnitOfWork, *, account_id: int) -> list[QueueEntry]:
+    """The queue in one read, whatever its length (the caller has checked membership)."""
+    return [QueueEntry(session=session, handoff=handoff, escalated_by=escalator)
+            for handoff, session, escalator in await uow.handoffs.list_queue(account_id=account_id)]

@@ -1,7 +1,8 @@
 """The two state machines of the engine as data tables plus one transition function each (h11 style).
 
 Session status: what a session may move to on each event. Fix outcome (R9, R10): what an outcome
-may follow. An illegal move raises `IllegalTransition` with a message every surface shows as is.
+may follow. An illegal move raises `IllegalTransition` with a refusal code and its parameters
+(core.errors); the message names statuses in words, never as raw values.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from core.errors import IllegalTransition
+from core.labels import FIX_STATUS_LABELS, OUTCOME_WORDS
 from core.models import FixStatus, SessionStatus
 
 
@@ -39,6 +41,10 @@ _SESSION_REFUSALS: dict[SessionStatus, str] = {
 }
 
 
+# The event as a verb: "Can't pick up: …".
+_EVENT_WORDS: dict[SessionEvent, str] = {SessionEvent.PICKUP: "pick up"}
+
+
 def session_sources(event: SessionEvent) -> tuple[SessionStatus, ...]:
     """Statuses from which `event` is legal: the `expected` set of a conditional status update."""
     return tuple(src for (src, ev) in SESSION_TRANSITIONS if ev is event)
@@ -48,7 +54,9 @@ def next_session_status(current: SessionStatus, event: SessionEvent) -> SessionS
     try:
         return SESSION_TRANSITIONS[(current, event)]
     except KeyError:
-        raise IllegalTransition(f"Can't {event.value}: {_SESSION_REFUSALS[current]}.") from None
+        raise IllegalTransition(f"Can't {_EVENT_WORDS.get(event, event.value)}: {_SESSION_REFUSALS[current]}.",
+                                reason="session.illegal_transition",
+                                params={"event": event.value, "status": current.value}) from None
 
 
 F = FixStatus
@@ -63,11 +71,22 @@ FIX_TRANSITIONS: dict[FixStatus, frozenset[FixStatus]] = {
 }
 
 
+FINAL_OUTCOME = "fix.final_outcome"  # the refusal code of any change to a fix with its final outcome
+
+
+def final_outcome_message(current: FixStatus, outcome: FixStatus | None = None) -> str:
+    said = f"The fix already has its final outcome: it {OUTCOME_WORDS[current]}"
+    return f"{said}; it can't be marked '{FIX_STATUS_LABELS[outcome]}' now." if outcome else f"{said}."
+
+
 def next_fix_status(current: FixStatus, outcome: FixStatus) -> FixStatus:
     if outcome in FIX_TRANSITIONS[current]:
         return outcome
+    params = {"status": current.value, "status_label": FIX_STATUS_LABELS[current],
+              "outcome": outcome.value, "outcome_label": FIX_STATUS_LABELS[outcome]}
     if current in TERMINAL_FIX_STATUSES:
         raise IllegalTransition(
-            f"The fix already has its final outcome ({current.value}); it can't change to {outcome.value}."
-        )
-    raise IllegalTransition(f"A {current.value} fix can't move to {outcome.value}.")
+            final_outcome_message(current, outcome), reason=FINAL_OUTCOME, params=params)
+    raise IllegalTransition(
+        f"The fix is marked '{FIX_STATUS_LABELS[current]}'; it can't be marked '{FIX_STATUS_LABELS[outcome]}'.",
+        reason="fix.illegal_transition", params=params)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.access import Actor, load_member, require_worker
 from core.deps import Deps
 from core.errors import InvalidInput
+from core.ports import UnitOfWork
 
 PERIODS = {7: "7d", 30: "30d", 90: "90d"}
+BAD_PERIOD = "metric.period_unknown"  # a refusal code (core.errors)
 DEFINITION = (
     "Pickup-to-first-action: seconds from an escalation being picked up to the first step after it "
     "in that session; claimed handoffs only. It measures responsiveness, not time saved."
@@ -47,7 +50,7 @@ def summarize(days: int, n_claimed: int, deltas: list[float]) -> PickupMetric:
 def parse_period(text: str | None) -> int:
     text = ((text or "").strip() or "7d").lower().removesuffix("d")
     if not (text.isascii() and text.isdigit()) or int(text) not in PERIODS:  # "²".isdigit() is True
-        raise InvalidInput("The period is 7d, 30d or 90d.")
+        raise InvalidInput("The period is 7d, 30d or 90d.", reason=BAD_PERIOD, params={"periods": sorted(PERIODS)})
     return int(text)
 
 
@@ -56,18 +59,29 @@ class MetricService:
         self.deps = deps
 
     async def pickup(self, *, actor: Actor, days: int = 7) -> PickupMetric:
-        if days not in PERIODS:
-            raise InvalidInput("The period is 7d, 30d or 90d.")
+        [metric] = await self.pickups(actor=actor, periods=(days,))
+        return metric
+
+    async def pickups(self, *, actor: Actor, periods: Sequence[int] = tuple(PERIODS)) -> list[PickupMetric]:
+        """Several periods from one read of the longest: App Home and the stats card show all three."""
+        for days in periods:
+            if days not in PERIODS:
+                raise InvalidInput("The period is 7d, 30d or 90d.", reason=BAD_PERIOD, params={"periods": sorted(PERIODS)})
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             require_worker(member)
-            since = self.deps.clock.now() - timedelta(days=days)
-            handoffs = await uow.handoffs.list_claimed_since(account_id=actor.account_id, since=since)
-            deltas: list[float] = []
-            for handoff in handoffs:
-                assert handoff.claimed_at is not None
-                step = await uow.steps.first_after(account_id=actor.account_id, session_id=handoff.session_id,
-                                                   after=handoff.claimed_at)
-                if step is not None:
-                    deltas.append(max(0.0, (step.created_at - handoff.claimed_at).total_seconds()))
-        return summarize(days, len(handoffs), deltas)
+            return await read_metrics(uow, account_id=actor.account_id, now=self.deps.clock.now(), periods=periods)
+
+
+async def read_metrics(uow: UnitOfWork, *, account_id: int, now: datetime, periods: Sequence[int]) -> list[PickupMetric]:
+    """One read, whatever the number of claims (the caller has checked the role)."""
+    if not periods:
+        return []
+    responses = await uow.handoffs.pickup_responses(account_id=account_id, since=now - timedelta(days=max(periods)))
+    metrics = []
+    for days in periods:
+        since = now - timedelta(days=days)
+        claimed = [(at, first) for at, first in responses if at >= since]
+        deltas = [max(0.0, (first - at).total_seconds()) for at, first in claimed if first is not None]
+        metrics.append(summarize(days, len(claimed), deltas))
+    return metrics

@@ -2,7 +2,7 @@
 
 ConnectWise Manage is the first implementation (`adapters/psa/connectwise.py`); Autotask or Halo can
 follow behind the same Protocol. Value types are frozen so a ticket read once can be passed around
-safely; errors are `DomainError`s so every surface shows `str(error)` as is.
+safely; errors are `DomainError`s, worded by each surface (core.errors).
 """
 
 from __future__ import annotations
@@ -113,11 +113,13 @@ class TimeEntry:
 def check_time_entry_minutes(minutes: object) -> int:
     """The one rule every PSA shares: whole minutes, at least one, at most a day."""
     if isinstance(minutes, bool) or not isinstance(minutes, int):
-        raise InvalidInput("Working time is a whole number of minutes.")
+        raise InvalidInput("Working time is a whole number of minutes.", reason="time_entry.not_whole_minutes")
     if not MIN_TIME_ENTRY_MINUTES <= minutes <= MAX_TIME_ENTRY_MINUTES:
         raise InvalidInput(
             f"Working time must be between {MIN_TIME_ENTRY_MINUTES} and "
-            f"{MAX_TIME_ENTRY_MINUTES} minutes, not {minutes}."
+            f"{MAX_TIME_ENTRY_MINUTES} minutes, not {minutes}.",
+            reason="time_entry.minutes_out_of_range",
+            params={"minutes": minutes, "min": MIN_TIME_ENTRY_MINUTES, "max": MAX_TIME_ENTRY_MINUTES},
         )
     return minutes
 

@@ -25,7 +25,8 @@ log = logging.getLogger("rflow.psa")
 CW_FIELDS = {"cw_site": "site", "cw_company": "company_id", "cw_public_key": "public_key",
              "cw_private_key": "private_key", "cw_client_id": "client_id", "cw_codebase": "codebase"}
 REQUIRED = ("cw_site", "cw_company", "cw_public_key", "cw_private_key", "cw_client_id")
-NOT_CONFIGURED = "ConnectWise is not set up for this account: an admin sets cw_site, cw_company, cw_public_key, cw_private_key and cw_client_id with /prefs."
+NOT_CONFIGURED = ("ConnectWise is not set up for this account: an admin sets cw_site, cw_company, cw_public_key, "
+                  "cw_private_key and cw_client_id.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,10 +60,12 @@ class PsaLinkService:
         """Set some or all cw_* keys; the first time, all required ones. Admins only (R35)."""
         unknown = set(values) - set(CW_FIELDS)
         if unknown:
-            raise InvalidInput(f"Unknown ConnectWise setting(s): {', '.join(sorted(unknown))}.")
+            raise InvalidInput(f"Unknown ConnectWise setting(s): {', '.join(sorted(unknown))}.", reason="psa.unknown_settings",
+                               params={"keys": sorted(unknown)})
         box = self.deps.secret_box
         if box is None:
-            raise InvalidInput("Set RF_SECRET_KEY (see the README) before storing ConnectWise keys.")
+            raise InvalidInput("Set RF_SECRET_KEY (see the README) before storing ConnectWise keys.",
+                               reason="psa.secret_key_unset")
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             require_manager(member)
@@ -74,11 +77,12 @@ class PsaLinkService:
                           "private_key_encrypted": current.private_key_encrypted}
             missing = [k for k in REQUIRED if k not in values and current is None]
             if missing:
-                raise InvalidInput(f"Also give {', '.join(missing)} to connect ConnectWise.")
+                raise InvalidInput(f"Also give {', '.join(missing)} to connect ConnectWise.", reason="psa.settings_missing",
+                                   params={"keys": missing})
             for key, value in values.items():
                 value = str(value).strip()
                 if not value and key != "cw_codebase":
-                    raise InvalidInput(f"{key} can't be empty.")
+                    raise InvalidInput(f"{key} can't be empty.", reason="psa.setting_empty", params={"key": key})
                 if key == "cw_private_key":
                     fields["private_key_encrypted"] = box.encrypt(value)
                 else:
@@ -104,7 +108,8 @@ class PsaLinkService:
     async def link(self, *, actor: Actor, session_id: int, ref: str) -> Link:
         ticket_id = parse_ticket_ref(ref)
         if ticket_id is None:
-            raise InvalidInput("That is not a ticket number: use /link 12345, #12345 or a ticket URL.")
+            raise InvalidInput("That is not a ticket number: give 12345, #12345 or a ticket URL.", reason="ticket.ref_invalid",
+                               params={"ref": ref})
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             await require_can_change(uow, member, await load_session(uow, actor, session_id))
@@ -125,11 +130,12 @@ class PsaLinkService:
 @asynccontextmanager
 async def open_psa(deps: Deps, connection: PsaConnection | None) -> AsyncIterator[Psa]:
     if connection is None or deps.psa_factory is None or deps.secret_box is None:
-        raise NotFound(NOT_CONFIGURED)
+        raise NotFound(NOT_CONFIGURED, reason="psa.not_configured", params={"keys": list(REQUIRED)})
     try:
         private_key = deps.secret_box.decrypt(connection.private_key_encrypted)
     except ValueError:
-        raise InvalidInput("The stored ConnectWise key can't be decrypted: was RF_SECRET_KEY changed? An admin sets cw_private_key again.") from None
+        raise InvalidInput("The stored ConnectWise key can't be decrypted: was RF_SECRET_KEY changed? "
+                           "An admin sets cw_private_key again.", reason="psa.key_undecryptable") from None
     credentials = PsaCredentials(site=connection.site, company_id=connection.company_id, public_key=connection.public_key,
                                  private_key=private_key, client_id=connection.client_id, codebase=connection.codebase)
     async with deps.psa_factory(credentials) as psa:

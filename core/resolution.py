@@ -13,7 +13,7 @@ from core.errors import Conflict, InvalidInput
 from core.events import SessionResolved
 from core.machines import SessionEvent
 from core.models import Session, SessionStatus, Writeup, WriteupKind
-from core.notify import dispatch
+from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.previews import PreviewService
 from core.redaction import redact_text
@@ -41,16 +41,18 @@ def check_note(markdown: str) -> str:
     """R15: 1–20,000 characters, secrets redacted before anything is stored or posted (R14)."""
     markdown = redact_text(markdown.strip())
     if not markdown:
-        raise InvalidInput("The note is empty; write at least one line.")
+        raise InvalidInput("The note is empty; write at least one line.", reason="note.empty")
     if len(markdown) > MAX_NOTE_CHARS:
-        raise InvalidInput(f"The note is {len(markdown)} characters; at most {MAX_NOTE_CHARS} fit.")
+        raise InvalidInput(f"The note is {len(markdown)} characters; at most {MAX_NOTE_CHARS} fit.", reason="note.too_long",
+                           params={"length": len(markdown), "max": MAX_NOTE_CHARS})
     return markdown
 
 
 def check_summary(summary: str | None, markdown: str) -> str:
     summary = redact_text((summary or "").strip()) or summary_line(markdown)
     if len(summary) > MAX_SUMMARY_CHARS:
-        raise InvalidInput(f"The summary is {len(summary)} characters; at most {MAX_SUMMARY_CHARS}.")
+        raise InvalidInput(f"The summary is {len(summary)} characters; at most {MAX_SUMMARY_CHARS}.",
+                           reason="summary.too_long", params={"length": len(summary), "max": MAX_SUMMARY_CHARS})
     return summary
 
 
@@ -58,7 +60,9 @@ async def resolved_conflict(uow: UnitOfWork, session: Session) -> Conflict:
     """R19's message: when and by whom."""
     who = await uow.members.get(account_id=session.account_id, member_id=session.resolved_by or 0)
     when = session.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if session.resolved_at else "an earlier time"
-    return Conflict(f"Session #{session.id} was already resolved at {when} by {who.name if who else 'someone'}.")
+    by = who.name if who else "someone"
+    return Conflict(f"Session #{session.id} was already resolved at {when} by {by}.", reason="session.already_resolved",
+                    params={"session_id": session.id, "when": when, "by": by})
 
 
 class ResolutionService:
@@ -101,17 +105,19 @@ class ResolutionService:
                 await enqueue(uow, self.deps, session=session, writeup=writeup, member=member, ticket_id=ticket_id,
                               time_entry_minutes=minutes)
             await record_action(uow, self.deps, session, member.id, f"{member.name} resolved the session: {summary}", outcome=outcome)
+            await record(uow, self.deps, SessionResolved(
+                account_id=actor.account_id, session_id=session_id, title=session.title, resolved_by_id=member.id or 0,
+                resolved_by=member.name, outcome=outcome, thread_ref=session.thread_ref, surface=session.surface))
             await uow.commit()
-        await dispatch(self.deps, [SessionResolved(
-            account_id=actor.account_id, session_id=session_id, title=session.title, resolved_by_id=member.id or 0,
-            resolved_by=member.name, outcome=outcome, thread_ref=session.thread_ref, surface=session.surface)])
+        await publish(self.deps, uow)
         return Resolution(session=session, writeup=writeup, outcome=outcome, ticket_id=ticket_id, time_minutes=minutes)
 
     async def _time_to_log(self, uow: UnitOfWork, session: Session, now: datetime) -> int:
         """The session's working time, offered as a time entry when the account turned that on."""
         account = await uow.accounts.get(account_id=session.account_id)
         if account is None or account.preferences.get(TIME_PREF) is not True:
-            raise InvalidInput(f"Time entries are off for this account; an admin turns them on with /prefs {TIME_PREF}=true.")
+            raise InvalidInput("Time entries are off for this account; an admin can turn them on.",
+                               reason="time_entries.off", params={"pref": TIME_PREF})
         return working_minutes(session, now)
 
 

@@ -25,7 +25,7 @@ from core.models import (
     StepKind,
     TaskItem,
 )
-from core.notify import dispatch
+from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.psa import parse_ticket_ref
 from core.redaction import redact
@@ -68,7 +68,8 @@ async def change_status(uow: UnitOfWork, deps: Deps, session: Session, event: Se
     if not ok:
         fresh = await uow.sessions.get(account_id=session.account_id, session_id=session.id or 0)
         next_session_status(fresh.status if fresh else session.status, event)  # raises the refusal
-        raise InvalidInput("The session changed meanwhile; try again.")
+        raise InvalidInput("The session changed meanwhile; try again.", reason="session.changed",
+                           params={"session_id": session.id})
     session.status = new
 
 
@@ -97,7 +98,7 @@ class SessionService:
         """A new session whose first engineer message is the problem; the assistant answers it."""
         problem = problem.strip()
         if not problem:
-            raise InvalidInput("Describe the problem to start a session, e.g. /new <problem>.")
+            raise InvalidInput("Describe the problem to start a session.", reason="session.problem_missing")
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             require_worker(member)
@@ -109,8 +110,9 @@ class SessionService:
                         updated_at=now, surface=surface, thread_ref=thread_ref)
             )
             posted = await self._add_message(uow, session, member, problem, resumed=False)
+            await self._queued(uow, posted, member)
             await uow.commit()
-        await self._queued(posted, member)
+        await self._published(uow, posted)
         log.info("session started", extra={"session_id": session.id})
         # A ticket mentioned in the first message is offered as a link, never linked silently.
         return replace(posted, ticket_suggestion=parse_ticket_ref(problem))
@@ -119,7 +121,7 @@ class SessionService:
         """The engineer's words are committed (with a pending assistant turn) before anything slow;
         then the other surfaces showing the session hear them (MessagePosted)."""
         if not text.strip():
-            raise InvalidInput("An empty message has nothing to say.")
+            raise InvalidInput("An empty message has nothing to say.", reason="message.empty")
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
@@ -128,26 +130,32 @@ class SessionService:
             if resumed:
                 await change_status(uow, self.deps, session, SessionEvent.RESUME)
             posted = await self._add_message(uow, session, member, text, resumed=resumed)
+            await self._queued(uow, posted, member)
+            await record(uow, self.deps, MessagePosted(
+                account_id=actor.account_id, session_id=session_id, author=member.name, text=posted.step.text,
+                via=via, thread_ref=session.thread_ref, surface=session.surface))
             await uow.commit()
-        await self._queued(posted, member)
-        await dispatch(self.deps, [MessagePosted(
-            account_id=actor.account_id, session_id=session_id, author=member.name, text=posted.step.text, via=via,
-            thread_ref=session.thread_ref, surface=session.surface)])
+        await self._published(uow, posted)
         return posted
 
-    async def _queued(self, posted: PostedMessage, member: Member) -> None:
-        """Wake the scheduler, and let every surface show at once that the assistant is on it (R37)."""
+    async def _queued(self, uow: UnitOfWork, posted: PostedMessage, member: Member) -> None:
+        """Every surface shows at once that the assistant is on it (R37): the first event out."""
         if posted.turn_id is None:
             return
-        self.on_turn_queued()
         session = posted.session
-        await dispatch(self.deps, [TurnQueued(account_id=session.account_id, session_id=session.id or 0,
-                                              author_id=member.id or 0, thread_ref=session.thread_ref,
-                                              surface=session.surface)])
+        await record(uow, self.deps, TurnQueued(account_id=session.account_id, session_id=session.id or 0,
+                                                author_id=member.id or 0, thread_ref=session.thread_ref,
+                                                surface=session.surface))
+
+    async def _published(self, uow: UnitOfWork, posted: PostedMessage) -> None:
+        if posted.turn_id is not None:
+            self.on_turn_queued()  # wake the scheduler
+        await publish(self.deps, uow)
 
     async def _add_message(self, uow: UnitOfWork, session: Session, member: Member, text: str, *, resumed: bool) -> PostedMessage:
         if len(text) > MAX_MESSAGE_CHARS:
-            raise InvalidInput(f"That message is too long ({len(text)} characters; at most {MAX_MESSAGE_CHARS}).")
+            raise InvalidInput(f"That message is too long ({len(text)} characters; at most {MAX_MESSAGE_CHARS}).",
+                               reason="message.too_long", params={"length": len(text), "max": MAX_MESSAGE_CHARS})
         clean = redact(text)
         now = self.deps.clock.now()
         step = await uow.steps.add(

@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from core.access import Actor, load_member, require_manager
-from core.accounts import parse_role
+from core.access import NOT_A_MEMBER, Actor, load_member, require_manager
+from core.accounts import ACCOUNT_GONE, parse_role
 from core.deps import Deps
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.models import Account, Member, MemberIdentity, Role
@@ -108,17 +108,19 @@ class TenantService:
             new_account = False
             if link is None:
                 if not create_account:
-                    raise NotFound(f"This {PLATFORM_NAMES.get(user.platform, user.platform)} workspace is not connected to an account yet.")
+                    where = PLATFORM_NAMES.get(user.platform, user.platform)
+                    raise NotFound(f"This {where} workspace is not connected to an account yet.",
+                                   reason="tenant.not_connected", params={"platform": where})
                 account, link = await self._new_account(uow, user)
                 new_account = True
             else:
                 found = await uow.accounts.get(account_id=link.account_id)
                 if found is None:
-                    raise NotFound("This account no longer exists.")
+                    raise NotFound("This account no longer exists.", reason=ACCOUNT_GONE)
                 account = found
             member = await _member_for(uow, self.deps, link.account_id, user, first_role=Role.OWNER)
             if not member.active:
-                raise Forbidden("You are not a member of this account.")
+                raise Forbidden("You are not a member of this account.", reason=NOT_A_MEMBER)
             await uow.commit()
         return SignedIn(actor=Actor(account_id=link.account_id, member_id=member.id or 0), member=member,
                         account=account, new_account=new_account)
@@ -175,7 +177,7 @@ class TenantService:
     async def redeem_connect_code(self, code: str, user: PlatformUser) -> SignedIn:
         """Join `user`'s tenant to the code's account, once; then sign the user in there."""
         if len(normalize_code(code)) != CODE_LENGTH:
-            raise InvalidInput("That is not a connect code; it looks like ABCD-EFGH.")
+            raise InvalidInput("That is not a connect code; it looks like ABCD-EFGH.", reason="connect.code_malformed")
         now = self.deps.clock.now()
         async with self.deps.uow_factory() as uow:
             existing = await uow.tenants.find(platform=user.platform, external_id=user.tenant_id)
@@ -184,12 +186,16 @@ class TenantService:
             if redeemed is None:
                 found = await uow.connect_codes.find(code_hash=hash_code(code))
                 if found is None:
-                    raise InvalidInput("That connect code is not valid.")
+                    raise InvalidInput("That connect code is not valid.", reason="connect.code_unknown")
                 if found.used_at is not None:
-                    raise Conflict("That connect code has already been used; ask an admin for a new one.")
-                raise InvalidInput("That connect code has expired (codes last 15 minutes); ask an admin for a new one.")
+                    raise Conflict("That connect code has already been used; ask an admin for a new one.",
+                                   reason="connect.code_used")
+                raise InvalidInput("That connect code has expired (codes last 15 minutes); ask an admin for a new one.",
+                                   reason="connect.code_expired")
             if existing is not None and existing.account_id != redeemed.account_id:
-                raise Conflict(f"This {PLATFORM_NAMES.get(user.platform, user.platform)} tenant already belongs to another account.")
+                where = PLATFORM_NAMES.get(user.platform, user.platform)
+                raise Conflict(f"This {where} tenant already belongs to another account.", reason="connect.tenant_taken",
+                               params={"platform": where})
             if existing is None:
                 await uow.tenants.add(TenantLink(account_id=redeemed.account_id, platform=user.platform,
                                                  external_id=user.tenant_id, name=user.tenant_name[:255], created_at=now))
@@ -205,9 +211,10 @@ class TenantService:
             require_manager(me)
             target = await uow.members.get(account_id=actor.account_id, member_id=member_id)
             if target is None:
-                raise NotFound("There is no such member in this account.")
+                raise NotFound("There is no such member in this account.", reason="member.not_found",
+                               params={"member_id": member_id})
             if target.role == Role.OWNER or new_role == Role.OWNER:
-                raise Forbidden("The owner's role cannot be changed here.")
+                raise Forbidden("The owner's role cannot be changed here.", reason="role.owner_fixed")
             target.role = new_role
             await uow.commit()
         return target

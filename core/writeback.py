@@ -110,13 +110,13 @@ class WritebackService:
             async with open_psa(self.deps, connection) as psa:
                 return await self._deliver(wb, psa)
         except PsaVerificationError as exc:
-            return await self._finish(wb, VERIFICATION_FAILED, f"{exc.message} The note is posted; /retry tries the status again.")
+            return await self._finish(wb, VERIFICATION_FAILED, f"{exc.message}. The note is posted; only the status did not change.")
         except PsaUnavailable as exc:
             if wb.attempts < self.deps.writeback_max_attempts:
                 return await self._hand_back(wb, exc.message)
-            return await self._finish(wb, FAILED, f"ConnectWise stayed unreachable: {exc.message} /retry tries again.")
+            return await self._finish(wb, FAILED, f"ConnectWise stayed unreachable: {exc.message}")
         except DomainError as exc:  # permissions, missing ticket, not configured
-            return await self._finish(wb, FAILED, f"{exc.message} /retry tries again once fixed.")
+            return await self._finish(wb, FAILED, exc.message)
 
     async def _deliver(self, wb: Writeback, psa: Psa) -> WritebackResult:
         if wb.external_note_id is None:
@@ -198,7 +198,8 @@ class WritebackService:
             failed = [w for w in await uow.writebacks.list(account_id=actor.account_id, session_id=session_id)
                       if w.status == WritebackStatus.FAILED]
             if not failed:
-                raise NotFound("Nothing to retry: no writeback of this session has failed.")
+                raise NotFound("Nothing to retry: no writeback of this session has failed.", reason="writeback.nothing_to_retry",
+                               params={"session_id": session_id})
             wb = failed[-1]
             wb.status, wb.lease_owner, wb.lease_until, wb.attempts, wb.finished_at = WritebackStatus.PENDING, None, None, 0, None
             await uow.commit()

@@ -13,6 +13,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.events import Event
 from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
 from core.ports.people import AccountRepository, MemberRepository
 from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
@@ -71,6 +72,8 @@ class SqlUnitOfWork:
         self._session: AsyncSession | None = None
         self._gate = gate
         self._holds_gate = False
+        self.events: list[Event] = []
+        self.committed = False
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -79,6 +82,7 @@ class SqlUnitOfWork:
             self._holds_gate = await self._gate.acquire()
         session = self._session_factory()
         self._session = session
+        self.events, self.committed = [], False
         self.accounts = SqlAccountRepository(session)
         self.members = SqlMemberRepository(session)
         self.sessions = SqlSessionRepository(session)
@@ -120,6 +124,7 @@ class SqlUnitOfWork:
             await self._open().commit()
         except IntegrityError as error:
             raise conflict_from(error) from error
+        self.committed = True
 
     async def rollback(self) -> None:
         session = self._open()

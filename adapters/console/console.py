@@ -1,4 +1,5 @@
-"""The console's command handlers: one line in, printed lines out, each line one engine action."""
+"""The console: one line in, printed lines out. Here the session and member commands; the action
+commands are in console/actions.py, the account-level ones in console/closing.py."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from typing import Protocol
 from adapters.console import messages as m
 from adapters.console import render
 from adapters.console.answers import Added, Known, added, known_of
+from adapters.console.wording import error_text
 from core.access import Actor
 from core.accounts import parse_role
 from core.cards import lane_card
 from core.engine import Engine
 from core.errors import DomainError, InvalidInput
 from core.events import TurnAnswered
-from core.fixes import OUTCOME_WORDS
 from core.log_context import bind
-from core.models import Fact, Fix, FixStatus, Member, TaskItem
+from core.models import Fact, Fix, Member, TaskItem
 from core.sessions import PostedMessage
 from core.turns import TurnResult
 
@@ -74,7 +75,7 @@ class Console:
                     await self.chat(line)
                 return True
             except DomainError as exc:
-                self.say(m.ERROR.format(message=exc.message))
+                self.say(m.ERROR.format(message=error_text(exc)))
                 return False
             finally:
                 await self.run_writebacks()  # deliveries whose retry time has come
@@ -182,7 +183,7 @@ def _int(text: str, usage: str) -> int:
 
 @command("help")
 async def _help(c: Console, rest: str) -> None:
-    c.say(m.HELP)
+    c.say(m.HELP.format_map({name: usage for name, (_, usage) in COMMANDS.items()}))
 
 
 @command("quit")
@@ -232,80 +233,3 @@ async def _as(c: Console, rest: str) -> None:
 @command("lane")
 async def _lane(c: Console, rest: str) -> None:
     await c.show_lane()
-
-
-@command("fact", "/fact <text>")
-async def _fact(c: Console, rest: str) -> None:
-    fact = await c.engine.facts.add_note(actor=c.actor, session_id=c.session_id(), text=_need(rest, "/fact <text>"))
-    c.say(m.FACT_ADDED.format(label=fact.label, text=fact.text))
-
-
-@command("promote", "/promote <Q1|C1> [text]")
-async def _promote(c: Console, rest: str) -> None:
-    ref, _, text = _need(rest, "/promote <Q1|C1> [text]").partition(" ")
-    fact = await c.engine.facts.promote(actor=c.actor, session_id=c.session_id(), item_ref=ref, text=text or None)
-    c.say(m.FACT_PROMOTED.format(label=fact.label, text=fact.text))
-
-
-@command("editfact", "/editfact <n> <text>")
-async def _editfact(c: Console, rest: str) -> None:
-    ref, _, text = _need(rest, "/editfact <n> <text>").partition(" ")
-    fact = await c.engine.facts.edit(actor=c.actor, session_id=c.session_id(), fact_ref=ref,
-                                     text=_need(text, "/editfact <n> <text>"))
-    c.say(m.FACT_EDITED.format(label=fact.label, text=fact.text))
-
-
-@command("delfact", "/delfact <n>")
-async def _delfact(c: Console, rest: str) -> None:
-    fact = await c.engine.facts.delete(actor=c.actor, session_id=c.session_id(), fact_ref=_need(rest, "/delfact <n>"))
-    c.say(m.FACT_DELETED.format(label=fact.label))
-
-
-@command("fix", "/fix <title> [:: description]")
-async def _fix(c: Console, rest: str) -> None:
-    title, _, description = _need(rest, "/fix <title> [:: description]").partition("::")
-    fix = await c.engine.fixes.add_engineer_fix(actor=c.actor, session_id=c.session_id(), title=title, description=description)
-    c.say(m.FIX_ADDED.format(title=fix.title))
-
-
-@command("apply")
-async def _apply(c: Console, rest: str) -> None:
-    fix = await c.engine.fixes.apply(actor=c.actor, session_id=c.session_id())
-    c.say(m.FIX_APPLIED.format(title=fix.title))
-
-
-async def _outcome(c: Console, outcome: FixStatus, notes: str | None = None) -> None:
-    await c.engine.fixes.record_outcome(actor=c.actor, session_id=c.session_id(), outcome=outcome, notes=notes)
-    c.say(m.FIX_OUTCOME.format(word=OUTCOME_WORDS[outcome]))
-
-
-@command("worked")
-async def _worked(c: Console, rest: str) -> None:
-    await _outcome(c, FixStatus.APPLIED_SUCCESS)
-
-
-@command("failed", "/failed <reason>")
-async def _failed(c: Console, rest: str) -> None:
-    await _outcome(c, FixStatus.APPLIED_FAILED, rest or None)
-
-
-@command("partial", "/partial <notes>")
-async def _partial(c: Console, rest: str) -> None:
-    await _outcome(c, FixStatus.APPLIED_PARTIAL, _need(rest, "/partial <notes>"))
-
-
-@command("dismiss")
-async def _dismiss(c: Console, rest: str) -> None:
-    await _outcome(c, FixStatus.DISMISSED)
-
-
-@command("confirm")
-async def _confirm(c: Console, rest: str) -> None:
-    fix = await c.engine.fixes.confirm_proposal(actor=c.actor, session_id=c.session_id())
-    c.say(m.FIX_OUTCOME.format(word=OUTCOME_WORDS[FixStatus(fix.status)]))
-
-
-@command("notyet")
-async def _notyet(c: Console, rest: str) -> None:
-    await c.engine.fixes.reject_proposal(actor=c.actor, session_id=c.session_id())
-    c.say(m.OUTCOME_NOT_YET)

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from core.actions import OutcomeCode
+
+# The action commands' usages ({fact}, {promote}, …) are drawn from core's forms (console/actions.py).
 HELP = """Commands (plain text is a chat turn in the current session):
   /new <problem>               start a session
   /sessions                    list sessions        /open <id>   switch to a session
   /as <name> [role]            act as another member (owner, admin, engineer, viewer)
   /lane                        show the task lane
-  /fact <text>                 add a fact           /promote <Q1|C1> [text]  confirm an item
-  /editfact <n> <text>         edit a fact          /delfact <n>             remove a fact
-  /fix <title> [:: description]  propose your own fix
-  /apply  /worked  /failed <reason>  /partial <notes>  /dismiss
+  {fact:<28} add a fact           {promote:<24} confirm an item
+  {editfact:<28} edit a fact          {delfact:<24} remove a fact
+  {fix:<30} propose your own fix
+  /apply  /worked  {failed}  {partial}  /dismiss
   /confirm  /notyet            answer the assistant's outcome proposal
-  /preview resolve|escalate    preview the note or the escalation package
-  /resolve [+time] [summary]   resolve (the note from the preview; +time logs working time)
-  /link <ticket#>              link a ConnectWise ticket     /retry  retry a failed writeback
-  /escalate <reason> [@name]   escalate, optionally to a colleague
-  /park                        set the session aside
-  /queue                       escalations awaiting pickup   /pickup <session>
+  {preview:<28} preview the note or the escalation package
+  {resolve:<28} resolve (the note from the preview; +time logs working time)
+  {link:<28} link a ConnectWise ticket     /retry  retry a failed writeback
+  {escalate:<28} escalate, optionally to a colleague
+  {park:<28} set the session aside
+  /queue                       escalations awaiting pickup   {pickup}
   /stats [7d|30d|90d]          pickup-to-first-action metric
   /prefs [key=value ...]       account preferences (admins set them; cw_site, cw_company,
                                cw_public_key, cw_private_key, cw_client_id connect ConnectWise)
@@ -30,6 +33,7 @@ WELCOME = "ResolutionFlow console — account {account}, you are {name} ({role})
 NO_SESSION = "No current session: start one with /new <problem> or pick one with /open <id>."
 UNKNOWN_COMMAND = "Unknown command {command}. /help lists the commands."
 USAGE = "Usage: {usage}"
+FORM_TOO_LONG = "The {token} is {length:,} characters; at most {max:,}. Usage: {usage}"
 ERROR = "✗ {message}"
 RESUMED = "Resumed {n} assistant turn(s) left pending by an earlier run."
 
@@ -59,13 +63,13 @@ FACT_PROMOTED = "Confirmed as {label}: {text}"
 FACT_EDITED = "Edited {label}: {text}"
 FACT_DELETED = "Removed {label}."
 FIX_ADDED = "Fix proposed: {title}. /apply when you try it."
-FIX_APPLIED = "Applied: {title}. It is verifying — /worked, /failed <reason> or /partial <notes>."
+FIX_APPLIED = "Applied: {title}. It is verifying — /worked, /failed [reason] or /partial <notes>."
 FIX_OUTCOME = "Recorded: the fix {word}."
 OUTCOME_NOT_YET = "Left as is: the outcome stays open."
 PREVIEW_HEAD = "── {kind} preview (state v{version}{cached}{how}) ──"
-RESOLVED = "Resolved session #{id} → {outcome}. {detail}"
+RESOLVED = "Resolved session #{id}. {detail}"
 RESOLVED_LOCAL_DETAIL = "No ticket is linked: the note is stored here and nothing was posted."
-ESCALATED = "Escalated session #{id} → {outcome}.{target} {detail}"
+ESCALATED = "Escalated session #{id}.{target} {detail}"
 ESCALATED_LOCAL_DETAIL = "No ticket is linked: the package is stored here and the escalation channel is told."
 PARKED = "Parked session #{id}. Post a message in it to pick it back up."
 PICKED_UP = "You picked up session #{id} (escalated by {by}). You are its handler now."
@@ -79,17 +83,43 @@ STATS_HEAD = "Pickup-to-first-action, last {days} days: {n_claimed} claimed, {n_
 STATS_LINE = "  average {avg} · median {median} · p95 {p95}"
 NOTIFY_ESCALATION = "📣 Escalation: session #{id} {title} — {reason} (by {by}){target}. /pickup {id}"
 NOTIFY_CLAIMED = "📣 Session #{id} was picked up by {by}; {escalator} is told."
-NOTIFY_RESOLVED = "📣 Session #{id} resolved by {by} ({outcome})."
+NOTIFY_RESOLVED = "📣 Session #{id} resolved by {by}."
 
 LINK_SUGGESTION = "This mentions ticket #{id}: /link {id} links the session to it."
-LINKED = "Linked ConnectWise ticket #{id}: {summary} — {company} · {board} · {status}"
+LINKED = "Linked ConnectWise ticket #{ticket_id}: {summary} — {company} · {board} · {status}"
 WRITEBACK_QUEUED = "Posting to ConnectWise ticket #{id}…"
 WRITEBACK_DONE = "✓ {message}"
-WRITEBACK_FAILED = "✗ {message}"
+WRITEBACK_FAILED = "✗ {message} /retry tries again once it is fixed."
 WRITEBACK_RETRYING = "… {message}"
-RETRY_QUEUED = "Retrying the writeback to ConnectWise ticket #{id}…"
+RETRY_QUEUED = "Retrying the writeback to ConnectWise ticket #{ticket_id}…"
 RESOLVED_PSA_DETAIL = "The note goes to the linked ticket."
 ESCALATED_PSA_DETAIL = "The package goes to the linked ticket as an internal note; the escalation channel is told."
 TIME_OFFER = "This session has {minutes} min of working time: /resolve +time [summary] logs it on ticket #{id}."
 CONNECT_CODE = ("Connect code {code} (single use, expires in 15 minutes). In Teams, an admin says "
                 "\"@ResolutionFlow connect {code}\" to join that tenant to this account.")
+
+# What each action's outcome says, filled from its params (render.outcome adds `id`, `word`, `by`,
+# `target` and `detail`). A preview says its head line and then the note or package itself.
+OUTCOMES: dict[OutcomeCode, str] = {
+    OutcomeCode.FACT_ADDED: FACT_ADDED,
+    OutcomeCode.FACT_CONFIRMED: FACT_PROMOTED,
+    OutcomeCode.FACT_EDITED: FACT_EDITED,
+    OutcomeCode.FACT_DELETED: FACT_DELETED,
+    OutcomeCode.FIX_ADDED: FIX_ADDED,
+    OutcomeCode.FIX_APPLIED: FIX_APPLIED,
+    OutcomeCode.FIX_OUTCOME: FIX_OUTCOME,
+    OutcomeCode.OUTCOME_NOT_YET: OUTCOME_NOT_YET,
+    OutcomeCode.PREVIEW_READY: PREVIEW_HEAD,
+    OutcomeCode.RESOLVED: RESOLVED,
+    OutcomeCode.ESCALATED: ESCALATED,
+    OutcomeCode.PARKED: PARKED,
+    OutcomeCode.PICKED_UP: PICKED_UP,
+    OutcomeCode.TICKET_LINKED: LINKED,
+    OutcomeCode.WRITEBACK_RETRIED: RETRY_QUEUED,
+}
+# Where a resolution's note or an escalation's package went, by whether a ticket is linked.
+CLOSING_DETAIL = {(OutcomeCode.RESOLVED, True): RESOLVED_PSA_DETAIL, (OutcomeCode.RESOLVED, False): RESOLVED_LOCAL_DETAIL,
+                  (OutcomeCode.ESCALATED, True): ESCALATED_PSA_DETAIL,
+                  (OutcomeCode.ESCALATED, False): ESCALATED_LOCAL_DETAIL}
+ESCALATED_TARGET = " Target: {name}."
+PREVIEW_KINDS = {"resolve": "Resolution note", "escalate": "Escalation package"}

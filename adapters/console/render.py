@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.console import messages as m
+from core.actions import Outcome, OutcomeCode
 from core.cards import Card, CardAction
 from core.handoffs import QueueEntry
 from core.metric import PickupMetric
@@ -16,7 +17,7 @@ def _hint(action: CardAction) -> str:
     ref = action.label_ref or ""
     hints = {
         "confirm_item": f"/promote {ref}", "apply_fix": "/apply", "fix_worked": "/worked",
-        "fix_failed": "/failed <reason>", "fix_partial": "/partial <notes>", "fix_dismiss": "/dismiss",
+        "fix_failed": "/failed [reason]", "fix_partial": "/partial <notes>", "fix_dismiss": "/dismiss",
         "outcome_confirm": "/confirm", "outcome_not_yet": "/notyet", "preview_resolve": "/preview resolve",
         "escalate": "/escalate <reason>", "park": "/park", "pickup": f"/pickup {action.session_id}",
     }
@@ -66,7 +67,7 @@ def queue(entries: list[QueueEntry], now: datetime) -> list[str]:
 
 def preview(p: Preview) -> list[str]:
     how = "" if p.composed_by == "assistant" else f", composed {p.composed_by}ally" if p.composed_by == "deterministic" else f", {p.composed_by}"
-    head = m.PREVIEW_HEAD.format(kind="Resolution note" if p.kind == "resolve" else "Escalation package",
+    head = m.PREVIEW_HEAD.format(kind=m.PREVIEW_KINDS[p.kind],
                                  version=p.state_version, cached=", cached" if p.cached else "", how=how)
     return [head, *p.markdown.splitlines()]
 
@@ -85,3 +86,20 @@ def metric(result: PickupMetric) -> list[str]:
 
 def member_names(members: list[Member]) -> dict[int, str]:
     return {mem.id or 0: mem.name for mem in members}
+
+
+def outcome(o: Outcome) -> list[str]:
+    """An action's outcome in words (messages.OUTCOMES), then what it hands over: the previewed
+    note, the picked-up package, the writeback on its way."""
+    if o.preview is not None:
+        return preview(o.preview)
+    p = o.params
+    fill = {**p, "id": o.session_id, "word": p.get("outcome_label", ""), "by": p.get("escalated_by") or "?",
+            "target": m.ESCALATED_TARGET.format(name=p["target"]) if p.get("target") else "",
+            "detail": m.CLOSING_DETAIL.get((o.code, bool(p.get("ticket_id"))), "")}
+    lines = [m.OUTCOMES[o.code].format_map(fill)]
+    if o.pickup is not None:
+        lines += o.pickup.package.splitlines()
+    if p.get("ticket_id") and o.code in (OutcomeCode.RESOLVED, OutcomeCode.ESCALATED):
+        lines.append(m.WRITEBACK_QUEUED.format(id=p["ticket_id"]))
+    return lines

@@ -7,17 +7,19 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-import adapters.console.closing  # noqa: F401  (registers the closing commands)
+import adapters.console.actions  # registers the action commands
+import adapters.console.closing  # noqa: F401  (registers the account-level commands)
 from adapters.console import messages as m
 from adapters.console.console import Console
 from adapters.console.live import Live
 from adapters.console.stdin import StdinLines
+from core.notify import QuietNotifier
 from core.engine import Engine
 from core.redaction import redact_text
 from core.events import EscalationClaimed, EscalationCreated, SessionResolved, TurnAnswered, TurnQueued
 
 
-class ConsoleNotifier:
+class ConsoleNotifier(QuietNotifier):
     """The console's escalation channel and, live, its assistant status: events print as lines in
     the running console."""
 

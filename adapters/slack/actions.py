@@ -9,41 +9,23 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.cards import ActionId
+from core.actions import SPECS, ActionId
 
 PREFIX = "rf_"
 MAX_ID = 2**63 - 1  # database ids are BIGINTs
 VALUE_MAX_CHARS = 2000  # Slack's limit for a button value
 METADATA_MAX_CHARS = 3000  # Slack's limit for a view's private_metadata
 
-# Buttons that are not task-lane actions.
 OPEN_SESSION = "rf_open_session"  # App Home link button; the handler only acks it
-EDIT_FACT = "rf_edit_fact"  # static select on the lane: the option value names the fact
-ADD_FACT = "rf_add_fact"
+FORM_SUFFIX = "_form"  # rf_confirm_item_form: the same action, its optional form asked for first
 
-# Modal callback ids.
-RESOLVE_CALLBACK = "rf_resolve"
-ESCALATE_CALLBACK = "rf_escalate"
-PARTIAL_CALLBACK = "rf_partial"
-FAILED_CALLBACK = "rf_failed"
-FACT_CALLBACK = "rf_fact"
+# Modal callback ids: a form's modal is called after its action (rf_resolve, rf_fix_partial …).
 SETTINGS_CALLBACK = "rf_settings"
 LOADING_CALLBACK = "rf_loading"
 
-# Input blocks (block_id) and their elements (action_id) inside modals.
-NOTE_BLOCK = "note"  # the note is split over note_1..note_n; read_submission joins them under "note"
-NOTE_INPUT = "note_input"
-SUMMARY_BLOCK = "summary"
-SUMMARY_INPUT = "summary_input"
-TIME_BLOCK = "time"
-TIME_INPUT = "time_input"
-TIME_LOG_VALUE = "log"
-REASON_BLOCK = "reason"
-REASON_INPUT = "reason_input"
-TARGET_BLOCK = "target"
-TARGET_INPUT = "target_input"
-TEXT_BLOCK = "text"
-TEXT_INPUT = "text_input"
+# Input blocks inside modals: a form's field is the block named after it (its element `<name>_input`);
+# a field longer than one box is split over note_1..note_n, joined back under "note" by read_submission.
+NOTE_BLOCK = "note"
 CHANNEL_BLOCK = "channel"
 CHANNEL_INPUT = "channel_input"
 RESOLVED_STATUS_BLOCK = "resolved_status"
@@ -63,11 +45,34 @@ def action_id(action: ActionId) -> str:
 
 
 def parse_action_id(raw: str) -> ActionId:
-    """`rf_confirm_item` → ActionId.CONFIRM_ITEM. The non-lane ids (rf_add_fact …) are not ActionIds."""
+    """`rf_confirm_item` → ActionId.CONFIRM_ITEM (rf_open_session is not an action)."""
     found = _ACTIONS.get(raw) if isinstance(raw, str) else None
     if found is None:
         raise ValueError(f"unknown action id {raw!r}")
     return found
+
+
+def parse_click(raw: str) -> tuple[ActionId, bool]:
+    """A button's action, and whether the person asked for its form (`rf_<action>_form`)."""
+    if isinstance(raw, str) and raw.endswith(FORM_SUFFIX) and raw not in _ACTIONS:
+        return parse_action_id(raw.removesuffix(FORM_SUFFIX)), True
+    return parse_action_id(raw), False
+
+
+_PREVIEWED = {spec.preview: spec.id for spec in SPECS.values() if spec.preview is not None}
+
+
+def form_action(raw: str) -> ActionId | None:
+    """The action whose form a click opens as a modal, or None when the click is performed as it
+    is. Core says which actions take their form first (`form_first`: a button carries no values);
+    a preview opens the form it fills in; `_form` asks for an optional form (own words)."""
+    try:
+        which, asked = parse_click(raw)
+    except ValueError:
+        return None
+    which = _PREVIEWED.get(which, which)
+    spec = SPECS[which]
+    return which if spec.form is not None and (spec.form_first or asked) else None
 
 
 def note_block_id(part: int) -> str:
@@ -125,10 +130,16 @@ class ModalMeta:
     version: int | None = None
     fix_id: int | None = None
     fact_id: int | None = None
+    item_id: int | None = None
     joins: tuple[str, ...] = ()
 
+    @property
+    def ref(self) -> int | None:
+        """The object the form's action names (one of them is set at most)."""
+        return next((r for r in (self.fix_id, self.fact_id, self.item_id) if r is not None), None)
 
-_META_KEYS = {"s": "session_id", "v": "version", "f": "fix_id", "fact": "fact_id"}
+
+_META_KEYS = {"s": "session_id", "v": "version", "f": "fix_id", "fact": "fact_id", "i": "item_id"}
 MAX_JOIN_CHARS = 16
 MAX_JOINS = 100
 

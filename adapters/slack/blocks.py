@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.slack import kit
 from adapters.slack import labels as w
-from adapters.slack.actions import ADD_FACT, EDIT_FACT, action_id, encode_value
+from adapters.slack.actions import FORM_SUFFIX, action_id, encode_value
 from adapters.slack.limits import (
     FALLBACK_TEXT,
     FIELD_TEXT,
@@ -21,8 +21,9 @@ from adapters.slack.limits import (
     fits,
     message_chunks,
 )
-from adapters.slack.text import escape, escape_within, shorten, user_mrkdwn
-from core.cards import ActionId, Card, CardAction, CardLine, CardSection
+from adapters.slack.text import escape, escape_within, shorten
+from core.actions import ActionId
+from core.cards import Card, CardAction, CardLine, CardSection
 from core.handoffs import Pickup
 from core.models import Fact, FactSource
 
@@ -51,9 +52,17 @@ _DENSITIES = (
 )
 
 
-def lane_button(action: CardAction) -> dict[str, Any]:
-    return kit.button(action.label, action_id(action.id), value=encode_value(action.session_id, action.ref),
-                      style=action.style)
+OWN_WORDS = {ActionId.CONFIRM_ITEM: w.CONFIRM_OWN_WORDS}  # an optional form, asked for by a second button
+
+
+def lane_buttons(actions: Sequence[CardAction]) -> list[dict[str, Any]]:
+    out = []
+    for a in actions:
+        value = encode_value(a.session_id, a.ref)
+        out.append(kit.button(a.label, action_id(a.id), value=value, style=a.style))
+        if a.id in OWN_WORDS:
+            out.append(kit.button(OWN_WORDS[a.id], action_id(a.id) + FORM_SUFFIX, value=value))
+    return out
 
 
 class _Lane:
@@ -102,15 +111,16 @@ class _Lane:
         if buffer:
             out += self.texts(buffer)
         if sec.actions:
-            out.append(kit.actions([lane_button(a) for a in sec.actions]))
+            out.append(kit.actions(lane_buttons(sec.actions)))
         return out
 
     def buttoned(self, ln: CardLine) -> Blocks:
         """One block per item, so each block's action_ids are unique and a click names its item."""
         text = escape(self.line(ln.text, room=SECTION_TEXT))
-        if len(ln.actions) == 1:
-            return [kit.section(text, accessory=lane_button(ln.actions[0]))]
-        return [kit.section(text), kit.actions([lane_button(a) for a in ln.actions])]
+        buttons = lane_buttons(ln.actions)
+        if len(buttons) == 1:
+            return [kit.section(text, accessory=buttons[0])]
+        return [kit.section(text), kit.actions(buttons)]
 
 
 def _fact_select(facts: Sequence[Fact], most: int) -> dict[str, Any] | None:
@@ -119,7 +129,7 @@ def _fact_select(facts: Sequence[Fact], most: int) -> dict[str, Any] | None:
     editable = [f for f in facts if f.source == FactSource.NOTE and f.deleted_at is None and f.id is not None]
     if not editable:
         return None
-    return {"type": "static_select", "action_id": EDIT_FACT, "placeholder": kit.plain(w.EDIT_FACT),
+    return {"type": "static_select", "action_id": action_id(ActionId.EDIT_FACT), "placeholder": kit.plain(w.EDIT_FACT),
             "options": [kit.option(shorten(f"{f.label} {f.text}", 40), encode_value(f.session_id, f.id))
                         for f in editable[-most:]]}
 
@@ -131,10 +141,10 @@ def _render_lane(card: Card, facts: Sequence[Fact], density: _Density) -> Blocks
         blocks += [kit.divider(), *lane.section(sec)]
     if card.banner is not None:
         blocks += [kit.divider(), *lane.buttoned(card.banner)]
-    final = [lane_button(a) for a in card.actions]
+    final = lane_buttons(card.actions)
     open_session = next((a for a in card.actions if a.id == ActionId.PREVIEW_RESOLVE), None)
     if open_session is not None:
-        final.append(kit.button(w.ADD_FACT, ADD_FACT, value=encode_value(open_session.session_id, None)))
+        final.append(kit.button(w.ADD_FACT, action_id(ActionId.ADD_FACT), value=encode_value(open_session.session_id, None)))
         select = _fact_select(facts, density.options)
         if select is not None:
             final.append(select)
@@ -199,49 +209,21 @@ def _dm_head(pickup: Pickup) -> tuple[str, Blocks]:
     return escape(shorten(w.DM_FALLBACK.format(title=name, by=by), FALLBACK_TEXT)), head
 
 
-def _dm_body(pickup: Pickup, density: _Density, package_chars: int | None) -> str:
-    """Facts, what was tried and the package as markdown; at a density, with every cut said aloud."""
+def _dm_body(pickup: Pickup) -> str:
+    """Facts, what was tried and the package as markdown, nothing shortened."""
     def listed(heading: str, entries: tuple[str, ...], empty: str) -> str:
-        if not entries:
-            return f"{heading}\n{empty}"
-        shown = entries[: density.lines]
-        lines = [f"• {shorten(e, density.cap) if density.cap else e}" for e in shown]
-        if len(entries) > len(shown):
-            lines.append(w.MORE_LINES.format(n=len(entries) - len(shown)))
-        return "\n".join([heading, *lines])
+        return "\n".join([heading, *(f"• {e}" for e in entries)]) if entries else f"{heading}\n{empty}"
 
-    package = pickup.package
-    if package_chars is not None and len(package) > package_chars:
-        shown = shorten(package, package_chars)
-        package = shown + "\n\n" + w.DM_PACKAGE_SHORTENED.format(shown=f"{len(shown) - 1:,}", total=f"{len(package):,}")
     return "\n\n".join([listed(w.DM_FACTS, pickup.facts, w.DM_NO_FACTS),
-                        listed(w.DM_TRIED, pickup.tried, w.DM_NOTHING_TRIED), f"{w.DM_PACKAGE}\n{package}"])
-
-
-_DM_DENSITIES = ((_Density(None, None, None), None), (_Density(400, 30, None), 7000), (_Density(300, 20, None), 5000),
-                 (_Density(200, 12, None), 3000), (_Density(120, 8, None), 1500), (_Density(60, 3, None), 300))
-
-
-def handoff_dm_blocks(pickup: Pickup) -> tuple[str, Blocks]:
-    """R23: what the senior receives on claim, as one message: who, why, the facts, what was tried,
-    the package. Too long for one message, it is shortened visibly (saying where the full package
-    is); `handoff_dm_delivery` sends everything instead, over several messages or a file."""
-    fallback, head = _dm_head(pickup)
-    blocks = head
-    for density, package_chars in _DM_DENSITIES:
-        body = _dm_body(pickup, density, package_chars)
-        blocks = head + [kit.section(t) for t in fit_chunks(body, SECTION_TEXT, user_mrkdwn)]
-        if fits(blocks):
-            break
-    check_blocks(blocks, surface="message")
-    return fallback, blocks
+                        listed(w.DM_TRIED, pickup.tried, w.DM_NOTHING_TRIED), f"{w.DM_PACKAGE}\n{pickup.package}"])
 
 
 def handoff_dm_delivery(pickup: Pickup) -> Delivery:
-    """The same context with nothing shortened: send every message in order, then upload `snippet`
-    as a file when it is set (a package too long for MAX_MESSAGES messages)."""
+    """R23: what the senior receives on claim: who, why, the facts, what was tried, the package,
+    with nothing shortened. Send every message in order, then upload `snippet` as a file when it is
+    set (a package too long for MAX_MESSAGES messages)."""
     fallback, head = _dm_head(pickup)
-    rest = message_chunks(_dm_body(pickup, _DENSITIES[0], None), filename=f"handoff-{pickup.session.id}.md")
+    rest = message_chunks(_dm_body(pickup), filename=f"handoff-{pickup.session.id}.md")
     if rest.snippet is not None:
         notice = rest.messages[0][1]
         check_blocks(head + notice, surface="message")
@@ -252,8 +234,3 @@ def handoff_dm_delivery(pickup: Pickup) -> Delivery:
         return Delivery(messages=[(fallback, head + first_blocks), *rest.messages[1:]], filename=rest.filename)
     check_blocks(head, surface="message")
     return Delivery(messages=[(fallback, head), *rest.messages], filename=rest.filename)
-
-
-def reply_blocks(text: str) -> Delivery:
-    """The assistant's reply in the thread: sections within limits, several messages, or a file."""
-    return message_chunks(text, filename="reply.md")

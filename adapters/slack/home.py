@@ -12,7 +12,8 @@ from adapters.slack import labels as w
 from adapters.slack.actions import OPEN_SESSION, action_id, encode_value
 from adapters.slack.limits import check_view
 from adapters.slack.text import escape, escape_within
-from core.cards import ActionId, ticket_line
+from core.actions import ActionId
+from core.cards import ticket_line
 from core.handoffs import QueueEntry
 from core.metric import PickupMetric
 from core.models import Session

@@ -14,16 +14,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from adapters.slack import views
 from adapters.slack.actions import (
-    ADD_FACT,
-    EDIT_FACT,
     SETTINGS_CALLBACK,
     decode_metadata,
-    parse_action_id,
+    form_action,
     read_submission,
 )
 from adapters.slack.caller import team_of
 from adapters.slack.commands import HELP, parse_command
-from core.cards import ActionId
 from core.platform import SLACK
 
 log = logging.getLogger("rflow.slack")
@@ -31,9 +28,6 @@ log = logging.getLogger("rflow.slack")
 Accept = Callable[..., Awaitable[bool]]
 Spawn = Callable[[dict[str, Any]], None]
 
-# Buttons that only open a modal: no state changes, so they skip the inbox (trigger_id lasts 3 s).
-MODAL_ACTIONS = frozenset({ActionId.PREVIEW_RESOLVE, ActionId.ESCALATE, ActionId.FIX_FAILED, ActionId.FIX_PARTIAL})
-MODAL_ACTION_IDS = frozenset({ADD_FACT, EDIT_FACT})
 ALLOWED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
@@ -92,7 +86,7 @@ class SlackIngress:
     async def on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id", ""))
-        if action_id in MODAL_ACTION_IDS or _is_modal_action(action_id):
+        if form_action(action_id) is not None:  # it only opens a form: no inbox (a trigger_id lasts 3 s)
             await ack()
             self.open_modal(body)
             return
@@ -128,9 +122,3 @@ class SlackIngress:
         await self._store("command", f"cmd:{team_of(body)}:{body.get('trigger_id')}", body)
         await ack()
 
-
-def _is_modal_action(action_id: str) -> bool:
-    try:
-        return parse_action_id(action_id) in MODAL_ACTIONS
-    except ValueError:
-        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 # Task lane
 ADD_FACT = "Add fact"
 EDIT_FACT = "Edit a fact…"
+CONFIRM_OWN_WORDS = "Confirm in my words…"
 LANE_FALLBACK = "{title} — {status}"
 SHORTENED = "Long lines are shortened here (…); the full text is kept in the session and used in notes."
 MORE_LINES = "_…and {n} more not shown here._"
@@ -31,8 +32,6 @@ DM_NO_FACTS = "_No facts were recorded._"
 DM_TRIED = "*What was tried*"
 DM_NOTHING_TRIED = "_Nothing was tried yet._"
 DM_PACKAGE = "*Escalation package*"
-DM_PACKAGE_SHORTENED = ("_Shortened to fit one message: {shown} of {total} characters shown. The full package is "
-                        "in the ticket's internal notes, or stored with the session when no ticket is linked._")
 
 # Long texts
 SNIPPET_NOTICE = ("This is long ({chars} characters), so it comes as a file, {filename}, "
@@ -42,40 +41,24 @@ PART_OF = "part {k} of {n}"
 # Modals
 CANCEL = "Cancel"
 CLOSE = "Close"
-POST = "Post"
 SAVE = "Save"
 LOADING = ":hourglass_flowing_sand: Preparing… this window fills in by itself in a moment."
-RESOLVE_TITLE = "Resolution note"
 RESOLVE_HEAD = "Resolution note for session #{id} · state v{version}{cached}. It is posted customer-visible."
 CACHED = " · cached"
 DETERMINISTIC = (":warning: Composed deterministically from the facts and the fix: the assistant was "
                  "unavailable{reason}. Read it before posting.")
-NOTE_LABEL = "Note (markdown)"
-NOTE_PART_LABEL = "Note, part {k} of {n}"
+PART_LABEL = "{label}, part {k} of {n}"
 NOTE_SPLIT = ("This note is {chars} characters, more than one box holds ({box}), so it is split over {n} "
               "boxes. Edit any of them; they are joined in order when you post.")
 NOTE_TOO_LONG = ":warning: The note is {chars} characters; at most {max} can be posted. Shorten it first."
-SUMMARY_LABEL = "Resolution summary"
-SUMMARY_HINT = "At most {max} characters. Left empty, the note's first line is used."
-TIME_LABEL = "Time entry"
 TIME_OPTION = "Log {minutes} minutes on the ticket"
-ESCALATE_TITLE = "Escalate session"
-REASON_LABEL = "Why escalate?"
-TARGET_LABEL = "Ask a colleague"
-TARGET_PLACEHOLDER = "Anyone in the escalation channel"
+MEMBER_PLACEHOLDER = "Anyone in the escalation channel"
 TARGETS_CUT = "Only the first {shown} of {total} colleagues fit in this list; leave it empty to let anyone pick it up."
-PACKAGE_HEAD = ("*Escalation package* for session #{id} (state v{version}). It is posted as an internal note, "
-                "never customer-visible:")
-PARTIAL_TITLE = "Partly worked"
-PARTIAL_LABEL = "What changed, and what still fails?"
-FAILED_TITLE = "Didn't work"
-FAILED_LABEL = "Why didn't it work?"
+PACKAGE_HEAD = ("The handoff package for session #{id} (state v{version}) is posted as an internal note, "
+                "never customer-visible.")
 MESSAGE_TITLE = "ResolutionFlow"
-FACT_ADD_TITLE = "Add a fact"
-FACT_EDIT_TITLE = "Edit a fact"
-FACT_LABEL = "What do we know?"
-FACT_TOO_LONG = ("This fact is {chars} characters, more than the {max} a fact may have. It is shown here in "
-                 "full; write the shortened fact in the box below.")
+TEXT_TOO_LONG = ("This is {chars} characters, more than the {max} it may have. It is shown here in full; write "
+                 "the shortened text in the box below.")
 SETTINGS_TITLE = "Settings"
 CHANNEL_LABEL = "Escalation channel"
 CHANNEL_HINT = "Escalations are posted here with a Pick up button. Invite the bot to the channel."
@@ -85,15 +68,7 @@ STATUS_HINT = "A number from your board's statuses. Left empty, the ticket statu
 TIME_ENTRIES_LABEL = "Time entries"
 TIME_ENTRIES_OPTION = "Offer to log working time as a time entry on resolve"
 
-# Inline submission errors (R15)
-ERR_NOTE_EMPTY = "The note is empty; write at least one line."
-ERR_NOTE_LONG = "The note is {chars} characters; at most {max} fit."
-ERR_SUMMARY_LONG = "The summary is {chars} characters; at most {max}."
-ERR_REASON_EMPTY = "Say why you escalate."
-ERR_REASON_LONG = "The reason is {chars} characters; at most {max}."
-ERR_PARTIAL_EMPTY = "Say what changed and what still fails."
-ERR_TEXT_LONG = "This is {chars} characters; at most {max}."
-ERR_FACT_EMPTY = "A fact needs some text."
+# Inline submission errors (the forms' own come from core)
 ERR_STATUS_ID = "A status id is a whole number, like 42."
 
 # App Home

@@ -18,15 +18,9 @@ from adapters.slack.text import shorten, user_mrkdwn
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100  # modal and App Home
 SECTION_TEXT = 3000
-HEADER_TEXT = 150
 FIELD_TEXT = 2000
-BUTTON_TEXT = 75
-BUTTON_VALUE = 2000
-ID_CHARS = 255  # action_id and block_id
 VIEW_TITLE = 24  # modal title, submit and close
-PRIVATE_METADATA = 3000
 INPUT_CHARS = 3000  # plain_text_input max_length can be at most 3000
-MESSAGE_TEXT = 40_000  # chat.postMessage truncates `text` beyond this
 # Undocumented: Slack answers msg_blocks_too_long at about 13.2k characters across a message's blocks
 # (slackapi/bolt-js#2509), and one report saw it with 11.3k characters of text (#2867). We count
 # every string in the block tree (ids and types too), which is stricter than text alone.

@@ -11,19 +11,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.slack import views
-from adapters.slack.actions import ADD_FACT, EDIT_FACT, LOADING_CALLBACK, decode_value, parse_action_id
+from adapters.slack.actions import (
+    LOADING_CALLBACK,
+    ModalMeta,
+    decode_value,
+    form_action,
+)
 from adapters.slack.caller import caller_of
 from adapters.slack.surface import SlackSurface
-from core.access import MANAGERS, WORKERS
-from core.cards import ActionId
-from core.errors import DomainError, Forbidden
+from adapters.slack.wording import error_text
+from core.access import WORKERS, require_manager, require_worker
+from core.actions import SPECS, Action, ActionId
+from core.errors import DomainError
 from core.resolution import TIME_PREF, working_minutes
-from core.tenants import SignedIn
 
 log = logging.getLogger("rflow.slack")
-
-TITLES = {ActionId.PREVIEW_RESOLVE: "Resolution note", ActionId.ESCALATE: "Escalate",
-          ActionId.FIX_FAILED: "Didn't work", ActionId.FIX_PARTIAL: "Partly worked"}
 
 
 class ModalOpener:
@@ -51,65 +53,57 @@ class ModalOpener:
     async def open_for_action(self, body: dict[str, Any]) -> None:
         caller = caller_of("action", body)
         action = (body.get("actions") or [{}])[0]
-        action_id = str(action.get("action_id", ""))
+        which = form_action(str(action.get("action_id", "")))
         try:
+            if which is None:
+                raise ValueError("not a form")
             session_id, ref = decode_value(str(action.get("value") or (action.get("selected_option") or {}).get("value", "")))
         except ValueError:
-            log.warning("a modal button with an unreadable value: %s", action_id)
+            log.warning("a modal button with an unreadable value: %s", action.get("action_id"))
             return
-        which = None if action_id in (ADD_FACT, EDIT_FACT) else parse_action_id(action_id)
-        title = TITLES.get(which, "Fact") if which else "Fact"
-        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), views.loading_modal(title, LOADING_CALLBACK))
+        loading = views.loading_modal(views.form_of(which).title, LOADING_CALLBACK)
+        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), loading)
         if view_id is None:
             return
-        await self._fill(view_id, caller.team, lambda: self._form(caller.team, caller.user, which, action_id, session_id, ref))
+        await self._fill(view_id, caller.team, lambda: self._form(caller.team, caller.user, which, session_id, ref))
 
     async def _fill(self, view_id: str, team: str, build: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         try:
             view = await build()
         except DomainError as exc:
-            view = views.message_modal("ResolutionFlow", exc.message)
+            view = views.message_modal("ResolutionFlow", error_text(exc))
         except Exception:
             log.exception("building a Slack modal failed")
             view = views.message_modal("ResolutionFlow", "Something went wrong preparing this form; try again.")
         await self.surface.gateway.update_view(team, view_id, view)
 
-    async def _form(self, team: str, user: str, which: ActionId | None, action_id: str, sid: int, ref: int | None) -> dict[str, Any]:
+    async def _form(self, team: str, user: str, which: ActionId, sid: int, ref: int | None) -> dict[str, Any]:
+        """The form of `which` (core's declaration), filled in: a preview performed first (the note to
+        edit), the fact being edited, the colleagues to escalate to."""
         signed = await self.surface.sign_in(team, user)
         actor = signed.actor
-        if which == ActionId.PREVIEW_RESOLVE:
-            preview = await self.engine.previews.preview(actor=actor, session_id=sid, kind="resolve")
+        require_worker(signed.member)  # core's rule; perform checks it again on submission
+        preview_of = SPECS[which].preview
+        preview = (await self.engine.actions.perform(actor, Action(id=preview_of, session_id=sid))).preview \
+            if preview_of is not None else None
+        if which == ActionId.RESOLVE and preview is not None:
             view = await self.engine.sessions.view(actor=actor, session_id=sid)
-            minutes = None
             prefs = await self.engine.accounts.preferences(actor=actor)
-            if prefs.get(TIME_PREF) is True and view.session.ticket_ref:
-                minutes = working_minutes(view.session, self.engine.deps.clock.now())
+            minutes = working_minutes(view.session, self.engine.deps.clock.now()) \
+                if prefs.get(TIME_PREF) is True and view.session.ticket_ref else None
             return views.resolve_modal(preview, summary_default=view.session.title, offer_time_minutes=minutes)
-        if which == ActionId.ESCALATE:
-            self._require_worker(signed)
-            preview = await self.engine.previews.preview(actor=actor, session_id=sid, kind="escalate")
+        if which == ActionId.ESCALATE and preview is not None:
             members = await self.engine.accounts.members(actor=actor)
             targets = [(m.id or 0, m.name) for m in members if m.role in WORKERS and m.id != signed.member.id]
-            return views.escalate_modal(session_id=sid, version=preview.state_version,
-                                        package_preview=preview.markdown, targets=targets[:100])
-        if which == ActionId.FIX_PARTIAL:
-            self._require_worker(signed)
-            return views.partial_modal(sid, ref or 0)
-        if which == ActionId.FIX_FAILED:
-            self._require_worker(signed)
-            return views.failed_modal(sid, ref or 0)
-        self._require_worker(signed)
-        fact_id = ref if action_id == EDIT_FACT else None
-        text = ""
-        if fact_id:
+            return views.escalate_modal(preview, targets=targets)
+        initial: dict[str, str | None] = {}
+        if which == ActionId.EDIT_FACT:
             view = await self.engine.sessions.view(actor=actor, session_id=sid)
-            text = next((f.text for f in view.facts if f.id == fact_id), "")
-        return views.fact_modal(sid, fact_id, text)
-
-    @staticmethod
-    def _require_worker(signed: SignedIn) -> None:
-        if signed.member.role not in WORKERS:
-            raise Forbidden("Engineer or admin access required.")
+            initial["text"] = next((f.text for f in view.facts if f.id == ref), None)
+        meta = ModalMeta(session_id=sid, fact_id=ref if which == ActionId.EDIT_FACT else None,
+                         item_id=ref if which == ActionId.CONFIRM_ITEM else None,
+                         fix_id=ref if which not in (ActionId.EDIT_FACT, ActionId.CONFIRM_ITEM) else None)
+        return views.form_modal(which, meta, initial=initial)
 
     async def open_settings(self, body: dict[str, Any]) -> None:
         caller = caller_of("command", body)
@@ -119,8 +113,7 @@ class ModalOpener:
 
         async def build() -> dict[str, Any]:
             signed = await self.surface.sign_in(caller.team, caller.user)
-            if signed.member.role not in MANAGERS:
-                raise Forbidden("Admin access required.")
+            require_manager(signed.member)
             return views.settings_modal(await self.engine.accounts.preferences(actor=signed.actor))
 
         await self._fill(view_id, caller.team, build)

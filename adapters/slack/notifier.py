@@ -13,6 +13,7 @@ from adapters.slack import blocks
 from adapters.slack.replies import ReplyDelivery
 from adapters.slack.streams import ReplyStreams
 from adapters.slack.surface import SlackSurface
+from core.notify import QuietNotifier
 from core.events import (
     EscalationClaimed,
     EscalationCreated,
@@ -32,7 +33,7 @@ RESOLVED = {"resolved_local": "resolved here (no ticket linked, nothing posted t
             "writeback_pending": "resolved; the note is on its way to the ticket"}
 
 
-class SlackNotifier:
+class SlackNotifier(QuietNotifier):
     def __init__(self, surface: SlackSurface) -> None:
         self.surface = surface
         self.engine = surface.engine
@@ -107,7 +108,7 @@ class SlackNotifier:
     async def session_resolved(self, event: SessionResolved) -> None:
         said = RESOLVED.get(event.outcome, event.outcome)
         if await self.surface.say_in_session(event.account_id, event.session_id,
-                                             f":white_check_mark: {event.resolved_by} {said} (`{event.outcome}`)."):
+                                             f":white_check_mark: {event.resolved_by} {said}."):
             await self.surface.refresh_lane(event.account_id, event.session_id)
 
     async def writeback_finished(self, event: WritebackFinished) -> None:

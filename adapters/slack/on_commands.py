@@ -6,13 +6,20 @@ from typing import Any
 
 from adapters.slack import blocks
 from adapters.slack.caller import Caller, Tell, caller_of
-from adapters.slack.limits import fits
-from adapters.slack.commands import parse_command, parse_link_args, parse_role_args, parse_session_ref
+from adapters.slack.commands import (
+    parse_command,
+    parse_link_args,
+    parse_role_args,
+    parse_session_ref,
+)
 from adapters.slack.home import duration
-from adapters.slack.text import escape, shorten
+from adapters.slack.limits import fits
+from adapters.slack.outcomes import outcome_text
 from adapters.slack.surface import OPEN_STATUSES, SlackSurface
+from adapters.slack.text import escape, shorten
 from adapters.slack.thread import Thread
 from core.access import WORKERS
+from core.actions import Action, ActionId, View
 from core.cards import lane_card
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.metric import PickupMetric, parse_period
@@ -77,10 +84,12 @@ class CommandHandlers:
     async def cmd_link(self, caller: Caller, signed: SignedIn, args: str) -> None:
         ticket, named = parse_link_args(args)
         sid = await self._session_here(caller, signed, named)
-        link = await self.engine.psa.link(actor=signed.actor, session_id=sid, ref=ticket)
-        await self.surface.refresh_lane(signed.actor.account_id, sid)
-        t = link.ticket
-        await self.tell(caller, f"Session #{sid} is linked to ticket #{t.id}: {t.summary} ({t.company_name}, {t.status_name}).")
+        outcome = await self.engine.actions.perform(signed.actor, Action(id=ActionId.LINK_TICKET, session_id=sid,
+                                                                         values={"ticket": ticket}))
+        if View.LANE in outcome.changed:
+            await self.surface.refresh_lane(signed.actor.account_id, sid)
+        if text := outcome_text(outcome):
+            await self.tell(caller, text)
 
     async def cmd_status(self, caller: Caller, signed: SignedIn, args: str) -> None:
         if args.strip():

@@ -9,7 +9,6 @@ from adapters.slack import views
 from adapters.slack.caller import Caller, Tell, team_of
 from adapters.slack.surface import OPEN_STATUSES, SlackSurface
 from adapters.slack.thread import Thread
-from core.access import WORKERS
 from core.platform import SLACK
 from core.sessions import PostedMessage
 
@@ -91,9 +90,6 @@ class EventHandlers:
     async def publish_home(self, team: str, user: str) -> None:
         signed = await self.surface.sign_in(team, user)
         actor = signed.actor
-        sessions = await self.engine.sessions.list(actor=actor, statuses=OPEN_STATUSES, mine=True)
-        queue = await self.engine.handoffs.queue(actor=actor)
-        metrics = None
-        if signed.member.role in WORKERS:
-            metrics = [await self.engine.metric.pickup(actor=actor, days=days) for days in (7, 30, 90)]
-        await self.surface.gateway.publish_home(team, user, views.home_view(sessions=sessions, queue=queue, metrics=metrics))
+        home = await self.engine.home.read(actor=actor, statuses=OPEN_STATUSES)
+        view = views.home_view(sessions=home.sessions, queue=home.queue, metrics=home.metrics)
+        await self.surface.gateway.publish_home(team, user, view)

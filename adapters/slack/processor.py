@@ -12,6 +12,7 @@ from adapters.slack.on_clicks import ClickHandlers
 from adapters.slack.on_commands import CommandHandlers
 from adapters.slack.on_events import EventHandlers
 from adapters.slack.surface import SlackSurface
+from adapters.slack.wording import error_text
 from core.errors import DomainError
 from core.ordering import KeyedLocks
 from core.platform import InboundDelivery
@@ -49,7 +50,7 @@ class SlackProcessor:
                 log.warning("unknown Slack delivery kind %s", kind)
         except DomainError as exc:
             log.info("refused Slack %s: %s", kind, exc.message, extra={"code": exc.code})
-            await self.tell(caller, exc.message)
+            await self.tell(caller, error_text(exc))
 
     async def tell(self, caller: Caller, text: str, *, blocks: list[dict[str, Any]] | None = None) -> None:
         """An ephemeral answer: through the command's response_url when there is one (it works in

@@ -3,7 +3,8 @@ views.update / views.publish. Each view has passed `limits.check_view` before it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from adapters.slack import kit
@@ -11,60 +12,54 @@ from adapters.slack import labels as w
 from adapters.slack.actions import (
     CHANNEL_BLOCK,
     CHANNEL_INPUT,
-    ESCALATE_CALLBACK,
     ESCALATED_STATUS_BLOCK,
     ESCALATED_STATUS_INPUT,
-    FACT_CALLBACK,
-    FAILED_CALLBACK,
     LOADING_CALLBACK,
     MAX_JOIN_CHARS,
     NOTE_BLOCK,
-    NOTE_INPUT,
-    PARTIAL_CALLBACK,
-    REASON_BLOCK,
-    REASON_INPUT,
-    RESOLVE_CALLBACK,
     RESOLVED_STATUS_BLOCK,
     RESOLVED_STATUS_INPUT,
     SETTINGS_CALLBACK,
-    SUMMARY_BLOCK,
-    SUMMARY_INPUT,
-    TARGET_BLOCK,
-    TARGET_INPUT,
-    TEXT_BLOCK,
-    TEXT_INPUT,
-    TIME_BLOCK,
     TIME_ENTRIES_BLOCK,
     TIME_ENTRIES_INPUT,
     TIME_ENTRIES_VALUE,
-    TIME_INPUT,
-    TIME_LOG_VALUE,
     ModalMeta,
+    action_id,
     encode_metadata,
     note_block_id,
+    parse_action_id,
     read_submission,
 )
 from adapters.slack.home import home_view
-from adapters.slack.limits import INPUT_CHARS, SECTION_TEXT, VIEW_TITLE, check_view, fit_chunks, split_text
-from adapters.slack.text import escape, shorten, user_mrkdwn
-from core.facts import MAX_FACT_CHARS
-from core.handoffs import MAX_REASON_CHARS
+from adapters.slack.limits import (
+    INPUT_CHARS,
+    SECTION_TEXT,
+    VIEW_TITLE,
+    check_view,
+    fit_chunks,
+    split_text,
+)
+from adapters.slack.text import escape, shorten
+from adapters.slack.wording import error_text
+from core.actions import SPECS, ActionId
+from core.errors import InvalidInput
+from core.forms import FORMS, FieldKind, Form, FormField, validate
 from core.models import WriteupKind
 from core.previews import Preview
-from core.resolution import MAX_NOTE_CHARS, MAX_SUMMARY_CHARS, TIME_PREF
+from core.resolution import MAX_SUMMARY_CHARS, TIME_PREF
 from core.writeback import STATUS_PREF
 
 __all__ = [
-    "CHANNEL_PREF", "escalate_modal", "fact_modal", "failed_modal", "home_view", "loading_modal", "message_modal",
-    "note_parts", "partial_modal", "read_submission", "resolve_modal", "settings_modal", "settings_values",
-    "submission_errors",
+    "CHANNEL_PREF", "escalate_modal", "form_modal", "home_view", "loading_modal", "message_modal", "note_parts",
+    "read_submission", "resolve_modal", "settings_modal", "settings_values", "submission_errors",
 ]
 
 CHANNEL_PREF = "slack_escalation_channel"
 RESOLVED_STATUS_PREF = STATUS_PREF[WriteupKind.RESOLVE]
 ESCALATED_STATUS_PREF = STATUS_PREF[WriteupKind.ESCALATE]
 MAX_TARGETS = 100  # a static_select holds at most 100 options
-MAX_FIX_TEXT = INPUT_CHARS  # partial notes and failure reasons: one input box
+TOGGLE_VALUE = "true"  # a checked toggle, as core's forms read it
+Blocks = list[dict[str, Any]]
 
 
 def _modal(title: str, callback_id: str, blocks: list[dict[str, Any]], *, submit: str | None = None,
@@ -106,82 +101,109 @@ def note_parts(markdown: str) -> tuple[list[str], tuple[str, ...]]:
     return parts, tuple(joins)
 
 
-def resolve_modal(preview: Preview, *, summary_default: str, offer_time_minutes: int | None) -> dict[str, Any]:
-    """R15: the note to edit before posting (split over several boxes when long, never cut), the
-    summary, and the optional time entry. Submission: read_submission(values, joins=meta.joins)."""
-    parts, joins = note_parts(preview.markdown)
-    head = w.RESOLVE_HEAD.format(id=preview.session_id, version=preview.state_version,
-                                 cached=w.CACHED if preview.cached else "")
-    blocks: list[dict[str, Any]] = [kit.context(head)]
+def form_of(action: ActionId) -> Form:
+    form = SPECS[action].form
+    if form is None:
+        raise ValueError(f"{action} takes no form")
+    return FORMS[form]
+
+
+def _split(field: FormField) -> bool:
+    """A field longer than one box (a plain_text_input holds 3000 characters) is split over several."""
+    return field.kind == FieldKind.LONG_TEXT and (field.max_chars or 0) > INPUT_CHARS
+
+
+def block_of(field: FormField) -> str:
+    """The input block a field's errors are shown on: the field's name, or the first box of a split one."""
+    return note_block_id(1) if _split(field) else field.name
+
+
+def _text(field: FormField, text: str | None) -> Blocks:
+    """One box; a text longer than the field may hold is shown in full above an empty box, never cut."""
+    blocks: Blocks = []
+    if text and field.max_chars is not None and len(text) > field.max_chars:
+        blocks.append(kit.context(w.TEXT_TOO_LONG.format(chars=f"{len(text):,}", max=f"{field.max_chars:,}")))
+        blocks += [kit.section(t) for t in fit_chunks(text, SECTION_TEXT, escape)]
+        text = None
+    element = kit.text_input(f"{field.name}_input", initial=text, multiline=field.kind == FieldKind.LONG_TEXT,
+                             max_length=min(field.max_chars or INPUT_CHARS, INPUT_CHARS), placeholder=field.placeholder)
+    return blocks + [kit.input_block(field.name, field.label, element, optional=not field.required, hint=field.help)]
+
+
+def _long_text(field: FormField, text: str) -> tuple[Blocks, tuple[str, ...]]:
+    """R15: a note to edit, split over several boxes when long (never cut), joined back on submission."""
+    if field.name != NOTE_BLOCK:
+        raise ValueError(f"only the note is split over boxes, not {field.name!r}")
+    parts, joins = note_parts(text)
+    blocks: Blocks = []
+    if len(parts) > 1:
+        blocks.append(kit.context(w.NOTE_SPLIT.format(chars=f"{len(text):,}", box=f"{INPUT_CHARS:,}", n=len(parts))))
+    if field.max_chars is not None and len(text.strip()) > field.max_chars:
+        blocks.append(kit.context(w.NOTE_TOO_LONG.format(chars=f"{len(text.strip()):,}", max=f"{field.max_chars:,}")))
+    for k, part in enumerate(parts, start=1):
+        label = field.label if len(parts) == 1 else w.PART_LABEL.format(label=field.label, k=k, n=len(parts))
+        element = kit.text_input(f"{field.name}_input", initial=part, multiline=True, max_length=INPUT_CHARS)
+        blocks.append(kit.input_block(note_block_id(k), label, element, optional=k > 1 or not field.required,
+                                      hint=field.help if k == 1 else None))
+    return blocks, joins
+
+
+def form_modal(action: ActionId, meta: ModalMeta, *, initial: Mapping[str, str | None] | None = None,
+               head: Blocks | None = None, members: Sequence[tuple[int, str]] = (),
+               toggles: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The modal of an action's form, from core's declaration (core/forms.py): title, fields, labels,
+    limits, required and help. `initial` fills fields in; `members` are a member field's choices and
+    `toggles` a toggle's option text (a member field without choices, a toggle without text, is left out)."""
+    form = form_of(action)
+    initial = initial or {}
+    blocks: Blocks = ([kit.context(escape(form.intro))] if form.intro else []) + list(head or [])
+    joins: tuple[str, ...] = ()
+    for field in form.fields:
+        optional = not field.required
+        if field.kind == FieldKind.TOGGLE:
+            if (toggles or {}).get(field.name):
+                box = {"type": "checkboxes", "action_id": f"{field.name}_input",
+                       "options": [kit.option((toggles or {})[field.name], TOGGLE_VALUE)]}
+                blocks.append(kit.input_block(field.name, field.label, box, optional=True, hint=field.help))
+        elif field.kind == FieldKind.MEMBER:
+            if members:
+                select = {"type": "static_select", "action_id": f"{field.name}_input",
+                          "placeholder": kit.plain(field.placeholder or w.MEMBER_PLACEHOLDER),
+                          "options": [kit.option(name, str(member_id)) for member_id, name in members[:MAX_TARGETS]]}
+                blocks.append(kit.input_block(field.name, field.label, select, optional=optional, hint=field.help))
+            if len(members) > MAX_TARGETS:
+                blocks.append(kit.context(w.TARGETS_CUT.format(shown=MAX_TARGETS, total=len(members))))
+        elif _split(field):
+            parts, joins = _long_text(field, initial.get(field.name) or "")
+            blocks += parts
+        else:
+            blocks += _text(field, initial.get(field.name))
+    return _modal(form.title, action_id(action), blocks, submit=form.submit, meta=replace(meta, joins=joins))
+
+
+def _preview_head(preview: Preview, head: str) -> Blocks:
+    blocks = [kit.context(head)]
     if preview.composed_by == "deterministic":
         reason = f" ({escape(shorten(preview.fallback_reason, 200))})" if preview.fallback_reason else ""
         blocks.append(kit.context(w.DETERMINISTIC.format(reason=reason)))
-    if len(parts) > 1:
-        blocks.append(kit.context(w.NOTE_SPLIT.format(chars=f"{len(preview.markdown):,}", box=f"{INPUT_CHARS:,}",
-                                                      n=len(parts))))
-    if len(preview.markdown.strip()) > MAX_NOTE_CHARS:
-        blocks.append(kit.context(w.NOTE_TOO_LONG.format(chars=f"{len(preview.markdown.strip()):,}",
-                                                         max=f"{MAX_NOTE_CHARS:,}")))
-    for k, part in enumerate(parts, start=1):
-        label = w.NOTE_LABEL if len(parts) == 1 else w.NOTE_PART_LABEL.format(k=k, n=len(parts))
-        element = kit.text_input(NOTE_INPUT, initial=part, multiline=True, max_length=INPUT_CHARS)
-        blocks.append(kit.input_block(note_block_id(k), label, element, optional=k > 1))
-    summary = kit.text_input(SUMMARY_INPUT, initial=shorten(summary_default, MAX_SUMMARY_CHARS) if summary_default else None,
-                             max_length=MAX_SUMMARY_CHARS)
-    blocks.append(kit.input_block(SUMMARY_BLOCK, w.SUMMARY_LABEL, summary, optional=True,
-                                  hint=w.SUMMARY_HINT.format(max=MAX_SUMMARY_CHARS)))
-    if offer_time_minutes is not None:
-        checkbox = {"type": "checkboxes", "action_id": TIME_INPUT,
-                    "options": [kit.option(w.TIME_OPTION.format(minutes=offer_time_minutes), TIME_LOG_VALUE)]}
-        blocks.append(kit.input_block(TIME_BLOCK, w.TIME_LABEL, checkbox, optional=True))
-    meta = ModalMeta(session_id=preview.session_id, version=preview.state_version, joins=joins)
-    return _modal(w.RESOLVE_TITLE, RESOLVE_CALLBACK, blocks, submit=w.POST, meta=meta)
+    return blocks
 
 
-def escalate_modal(*, session_id: int, version: int, package_preview: str,
-                   targets: list[tuple[int, str]]) -> dict[str, Any]:
-    """R21: reason, optional colleague, and the package it will post, shown read-only."""
-    reason = kit.text_input(REASON_INPUT, multiline=True, max_length=MAX_REASON_CHARS)
-    blocks: list[dict[str, Any]] = [kit.input_block(REASON_BLOCK, w.REASON_LABEL, reason)]
-    if targets:
-        select = {"type": "static_select", "action_id": TARGET_INPUT, "placeholder": kit.plain(w.TARGET_PLACEHOLDER),
-                  "options": [kit.option(name, str(member_id)) for member_id, name in targets[:MAX_TARGETS]]}
-        blocks.append(kit.input_block(TARGET_BLOCK, w.TARGET_LABEL, select, optional=True))
-        if len(targets) > MAX_TARGETS:
-            blocks.append(kit.context(w.TARGETS_CUT.format(shown=MAX_TARGETS, total=len(targets))))
-    blocks += [kit.divider(), kit.section(w.PACKAGE_HEAD.format(id=session_id, version=version))]
-    blocks += [kit.section(t) for t in fit_chunks(package_preview, SECTION_TEXT, user_mrkdwn)]
-    return _modal(w.ESCALATE_TITLE, ESCALATE_CALLBACK, blocks, submit=w.POST,
-                  meta=ModalMeta(session_id=session_id, version=version))
+def resolve_modal(preview: Preview, *, summary_default: str, offer_time_minutes: int | None) -> dict[str, Any]:
+    """R15: the note to edit before posting, the summary, and the optional time entry."""
+    head = w.RESOLVE_HEAD.format(id=preview.session_id, version=preview.state_version,
+                                 cached=w.CACHED if preview.cached else "")
+    toggles = {"log_time": w.TIME_OPTION.format(minutes=offer_time_minutes)} if offer_time_minutes is not None else None
+    return form_modal(ActionId.RESOLVE, ModalMeta(session_id=preview.session_id, version=preview.state_version),
+                      initial={"note": preview.markdown, "summary": shorten(summary_default, MAX_SUMMARY_CHARS)},
+                      head=_preview_head(preview, head), toggles=toggles)
 
 
-def partial_modal(session_id: int, fix_id: int) -> dict[str, Any]:
-    """R10: partly worked needs notes."""
-    element = kit.text_input(TEXT_INPUT, multiline=True, max_length=MAX_FIX_TEXT)
-    return _modal(w.PARTIAL_TITLE, PARTIAL_CALLBACK, [kit.input_block(TEXT_BLOCK, w.PARTIAL_LABEL, element)],
-                  submit=w.SAVE, meta=ModalMeta(session_id=session_id, fix_id=fix_id))
-
-
-def failed_modal(session_id: int, fix_id: int) -> dict[str, Any]:
-    """R10: didn't work takes a reason (optional)."""
-    element = kit.text_input(TEXT_INPUT, multiline=True, max_length=MAX_FIX_TEXT)
-    return _modal(w.FAILED_TITLE, FAILED_CALLBACK, [kit.input_block(TEXT_BLOCK, w.FAILED_LABEL, element, optional=True)],
-                  submit=w.SAVE, meta=ModalMeta(session_id=session_id, fix_id=fix_id))
-
-
-def fact_modal(session_id: int, fact_id: int | None, text: str = "") -> dict[str, Any]:
-    """Add a note fact (fact_id None) or edit one. A text longer than a fact may be is shown in full
-    above an empty box rather than cut to fit the box."""
-    blocks: list[dict[str, Any]] = []
-    initial: str | None = text
-    if len(text) > MAX_FACT_CHARS:
-        blocks.append(kit.context(w.FACT_TOO_LONG.format(chars=f"{len(text):,}", max=f"{MAX_FACT_CHARS:,}")))
-        blocks += [kit.section(t) for t in fit_chunks(text, SECTION_TEXT, escape)]
-        initial = None
-    element = kit.text_input(TEXT_INPUT, initial=initial, multiline=True, max_length=MAX_FACT_CHARS)
-    blocks.append(kit.input_block(TEXT_BLOCK, w.FACT_LABEL, element))
-    title = w.FACT_ADD_TITLE if fact_id is None else w.FACT_EDIT_TITLE
-    return _modal(title, FACT_CALLBACK, blocks, submit=w.SAVE, meta=ModalMeta(session_id=session_id, fact_id=fact_id))
+def escalate_modal(preview: Preview, *, targets: Sequence[tuple[int, str]]) -> dict[str, Any]:
+    """R21: reason, optional colleague, and the package it will post, to edit."""
+    head = w.PACKAGE_HEAD.format(id=preview.session_id, version=preview.state_version)
+    return form_modal(ActionId.ESCALATE, ModalMeta(session_id=preview.session_id, version=preview.state_version),
+                      initial={"note": preview.markdown}, head=_preview_head(preview, head), members=targets)
 
 
 def settings_modal(prefs: dict[str, Any]) -> dict[str, Any]:
@@ -220,46 +242,21 @@ def settings_values(values: Mapping[str, str | None]) -> dict[str, Any]:
             TIME_PREF: TIME_ENTRIES_VALUE in (values.get(TIME_ENTRIES_BLOCK) or "").split(",")}
 
 
-def _length(errors: dict[str, str], block_id: str, text: str, most: int, message: str) -> None:
-    if len(text) > most:
-        errors[block_id] = message.format(chars=f"{len(text):,}", max=f"{most:,}")
-
-
-def submission_errors(kind: str, values: Mapping[str, str | None]) -> dict[str, str]:
-    """R15's limits as Slack's inline errors (`ack(response_action="errors", errors=...)`), keyed by
-    block id. `kind` is a callback id (rf_resolve) or the bare word (resolve). Lengths are counted
-    as the engine counts them: after stripping the ends."""
-    kind = kind.removeprefix("rf_")
+def submission_errors(callback: str, values: Mapping[str, str | None]) -> dict[str, str]:
+    """Slack's inline errors (`ack(response_action="errors", errors=...)`), keyed by block id: core
+    validates the form, as perform will, and the field it names is mapped back to its block. The
+    settings (not a core form) are checked here. An unknown callback raises ValueError."""
+    if callback != SETTINGS_CALLBACK:
+        form = form_of(parse_action_id(callback))
+        try:
+            validate(form, values)
+        except InvalidInput as exc:
+            field = next((f for f in form.fields if f.name == exc.field), form.fields[0])
+            return {block_of(field): error_text(exc)}
+        return {}
     errors: dict[str, str] = {}
-
-    def text(block_id: str) -> str:
-        return (values.get(block_id) or "").strip()
-
-    if kind == "resolve":
-        note = text(NOTE_BLOCK)
-        if not note:
-            errors[note_block_id(1)] = w.ERR_NOTE_EMPTY
-        _length(errors, note_block_id(1), note, MAX_NOTE_CHARS, w.ERR_NOTE_LONG)
-        _length(errors, SUMMARY_BLOCK, text(SUMMARY_BLOCK), MAX_SUMMARY_CHARS, w.ERR_SUMMARY_LONG)
-    elif kind == "escalate":
-        if not text(REASON_BLOCK):
-            errors[REASON_BLOCK] = w.ERR_REASON_EMPTY
-        _length(errors, REASON_BLOCK, text(REASON_BLOCK), MAX_REASON_CHARS, w.ERR_REASON_LONG)
-    elif kind == "partial":
-        if not text(TEXT_BLOCK):
-            errors[TEXT_BLOCK] = w.ERR_PARTIAL_EMPTY
-        _length(errors, TEXT_BLOCK, text(TEXT_BLOCK), MAX_FIX_TEXT, w.ERR_TEXT_LONG)
-    elif kind == "failed":
-        _length(errors, TEXT_BLOCK, text(TEXT_BLOCK), MAX_FIX_TEXT, w.ERR_TEXT_LONG)
-    elif kind == "fact":
-        if not text(TEXT_BLOCK):
-            errors[TEXT_BLOCK] = w.ERR_FACT_EMPTY
-        _length(errors, TEXT_BLOCK, text(TEXT_BLOCK), MAX_FACT_CHARS, w.ERR_TEXT_LONG)
-    elif kind == "settings":
-        for block_id in (RESOLVED_STATUS_BLOCK, ESCALATED_STATUS_BLOCK):
-            raw = text(block_id)
-            if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-                errors[block_id] = w.ERR_STATUS_ID
-    else:
-        raise ValueError(f"unknown modal kind {kind!r}")
+    for block_id in (RESOLVED_STATUS_BLOCK, ESCALATED_STATUS_BLOCK):
+        raw = (values.get(block_id) or "").strip()
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            errors[block_id] = w.ERR_STATUS_ID
     return errors

@@ -12,15 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.teams import cards_text as t
-from adapters.teams.card_actions import (
-    INPUT_LOG_TIME,
-    INPUT_NOTE,
-    INPUT_SUMMARY,
-    TOGGLE_OFF,
-    TOGGLE_ON,
-    FormAction,
-    execute,
-)
+from adapters.teams.card_actions import execute
 from adapters.teams.cards_base import (
     CARD_LIMIT_BYTES,
     Element,
@@ -35,15 +27,15 @@ from adapters.teams.cards_base import (
     safe,
     subtle,
     text_blocks,
-    text_input,
 )
 from adapters.teams.cards_base import title as title_blocks
+from adapters.teams.cards_forms import form_body, form_of, form_submit
 from adapters.teams.cards_lane import CardRender, fit, render_card, render_lane
-from core.cards import ActionId, Card, CardLine, CardSection
+from core.actions import ActionId
+from core.cards import Card, CardLine, CardSection
 from core.handoffs import Pickup, QueueEntry
 from core.metric import DEFINITION, PickupMetric
 from core.previews import Preview
-from core.resolution import MAX_NOTE_CHARS, MAX_SUMMARY_CHARS
 
 __all__ = [
     "CARD_LIMIT_BYTES", "CardRender", "card_size", "card_size_ok", "escalation_post_card", "handoff_card",
@@ -59,7 +51,7 @@ def lane_card(card: Card, *, targets: Sequence[tuple[int, str]] = ()) -> dict[st
 
 
 def resolution_card(preview: Preview, *, summary_default: str, offer_time_minutes: int | None) -> dict[str, Any]:
-    """The note preview as an editable form; the submit carries the state_version it was shown at (R2)."""
+    """The note preview as the resolution form (core/forms.py), filled in with the note to edit."""
     if preview.kind != "resolve":
         raise ValueError("resolution_card renders resolution previews only")
     cached = t.RESOLUTION_CACHED if preview.cached else ""
@@ -70,17 +62,10 @@ def resolution_card(preview: Preview, *, summary_default: str, offer_time_minute
     if preview.composed_by == "deterministic":
         reason = f" ({preview.fallback_reason})" if preview.fallback_reason else ""
         body += text_blocks(t.RESOLUTION_DETERMINISTIC.format(reason=reason), color="Warning", spacing="Small")
-    body.append(text_input(INPUT_NOTE, t.RESOLUTION_NOTE_LABEL, max_length=MAX_NOTE_CHARS, value=preview.markdown,
-                           multiline=True, required=True, error=t.REQUIRED))
-    body.append(text_input(INPUT_SUMMARY, t.RESOLUTION_SUMMARY_LABEL, max_length=MAX_SUMMARY_CHARS,
-                           value=summary_default))
-    if offer_time_minutes:
-        body.append({"type": "Input.Toggle", "id": INPUT_LOG_TIME,
-                     "title": t.RESOLUTION_TIME.format(minutes=offer_time_minutes),
-                     "value": TOGGLE_OFF, "valueOn": TOGGLE_ON, "valueOff": TOGGLE_OFF, "wrap": True})
-    submit = execute(FormAction.POST_RESOLUTION, t.RESOLUTION_SUBMIT, preview.session_id, style="positive",
-                     version=preview.state_version)
-    return adaptive_card(body, [submit])
+    skip = frozenset() if offer_time_minutes else frozenset({"log_time"})
+    body += form_body(form_of(ActionId.RESOLVE), values={"note": preview.markdown, "summary": summary_default},
+                      hints={"log_time": t.RESOLUTION_TIME.format(minutes=offer_time_minutes)}, skip=skip)
+    return adaptive_card(body, [form_submit(ActionId.RESOLVE, preview.session_id)])
 
 
 def escalation_post_card(*, session_id: int, title: str, ticket: str | None, escalated_by: str, reason: str,

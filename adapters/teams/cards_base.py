@@ -138,16 +138,3 @@ def show_card(title_text: str, body: list[Element], submit: Element, *, style: s
     if style:
         action["style"] = style
     return action
-
-
-def text_input(input_id: str, label: str, *, max_length: int, value: str | None = None, multiline: bool = False,
-               required: bool = False, error: str | None = None) -> Element:
-    element: Element = {"type": "Input.Text", "id": input_id, "label": label, "maxLength": max_length,
-                        "isMultiline": multiline}
-    if value is not None:
-        element["value"] = value
-    if required:
-        element["isRequired"] = True
-        if error:
-            element["errorMessage"] = error
-    return element

@@ -1,7 +1,8 @@
 """The neutral task-lane card (core.cards) as one Adaptive Card, fitted under Teams' size limit.
 
-Where Slack opens a modal (partial notes, failure reason, escalation reason and target, a new fact)
-Teams unfolds a form on the card with `Action.ShowCard`. A lane too big for one message keeps every
+Where Slack opens a modal, Teams unfolds the action's declared form on the card with
+`Action.ShowCard` (`cards_forms`): every action that asks its form first, a new fact, and each open
+question or check confirmed in the engineer's own words (R4). A lane too big for one message keeps every
 button and moves text it cannot hold into `overflow`, to be posted as messages; the card says so.
 """
 
@@ -12,15 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.teams import cards_text as t
-from adapters.teams.card_actions import (
-    INPUT_FACT_TEXT,
-    INPUT_FAILURE_REASON,
-    INPUT_PARTIAL_NOTES,
-    INPUT_REASON,
-    INPUT_TARGET,
-    FormAction,
-    execute,
-)
+from adapters.teams.card_actions import execute
 from adapters.teams.cards_base import (
     STYLES,
     Element,
@@ -30,18 +23,14 @@ from adapters.teams.cards_base import (
     fit_count,
     heading,
     safe,
-    show_card,
     split_text,
     subtle,
     text_blocks,
-    text_input,
     title,
 )
-from core.cards import ActionId, Card, CardAction, CardLine
-from core.facts import MAX_FACT_CHARS
-from core.handoffs import MAX_REASON_CHARS
-
-MAX_OUTCOME_NOTES = 2_000
+from adapters.teams.cards_forms import Members, form_button, form_of
+from core.actions import SPECS, ActionId
+from core.cards import Card, CardAction, CardLine
 LONG_LINE_CHARS = 3_000  # a longer line shows its start on an oversized card; the whole goes to overflow
 
 
@@ -110,7 +99,7 @@ def fit(card: Card, render: Callable[[Card], dict[str, Any]]) -> CardRender:
     return CardRender(card=rendered, overflow=tuple(safe(text) for text in overflow))
 
 
-def render_card(card: Card, targets: Sequence[tuple[int, str]] = ()) -> dict[str, Any]:
+def render_card(card: Card, targets: Members = ()) -> dict[str, Any]:
     """The neutral card as it stands, whatever its size."""
     body: list[Element] = [*title(card.title), *subtle(card.status_line)]
     for section in card.sections:
@@ -129,7 +118,7 @@ def render_card(card: Card, targets: Sequence[tuple[int, str]] = ()) -> dict[str
     actions = [_button(a, targets) for a in card.actions]
     open_session = next((a for a in card.actions if a.id == ActionId.PREVIEW_RESOLVE), None)
     if open_session is not None:  # facts can be added while the session is worked (active or parked)
-        actions.append(_add_fact(open_session.session_id))
+        actions.append(form_button(form_of(ActionId.ADD_FACT).title, ActionId.ADD_FACT, open_session.session_id))
     return adaptive_card(body, actions)
 
 
@@ -137,45 +126,24 @@ def _line(line: CardLine) -> list[Element]:
     blocks = text_blocks(line.text, spacing="Small")
     if not line.actions:
         return blocks
-    return [{"type": "ColumnSet", "spacing": "Small", "columns": [
+    row = [{"type": "ColumnSet", "spacing": "Small", "columns": [
         {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center", "items": blocks},
         {"type": "Column", "width": "auto", "verticalContentAlignment": "Center",
          "items": [action_set([_button(a, ()) for a in line.actions])]},
     ]}]
+    # Below the row, full width: each open question or check confirmed in the engineer's own words,
+    # which needs no assistant (R4, R16). The one-click Confirm lets the assistant word the fact.
+    own_words = [form_button(t.CONFIRM_OWN_WORDS, a.id, a.session_id, a.ref)
+                 for a in line.actions if a.id == ActionId.CONFIRM_ITEM]
+    if own_words:
+        row.append({**action_set(own_words), "spacing": "None"})
+    return row
 
 
-def _button(action: CardAction, targets: Sequence[tuple[int, str]]) -> Element:
+def _button(action: CardAction, targets: Members) -> Element:
     style = STYLES.get(action.style or "")
-    sid, ref = action.session_id, action.ref
-    if action.id == ActionId.FIX_PARTIAL:
-        return show_card(action.label, [
-            text_input(INPUT_PARTIAL_NOTES, t.PARTIAL_LABEL, max_length=MAX_OUTCOME_NOTES, multiline=True,
-                       required=True, error=t.REQUIRED),
-        ], execute(FormAction.POST_PARTIAL, t.PARTIAL_SUBMIT, sid, ref, style="positive"), style=style)
-    if action.id == ActionId.FIX_FAILED:
-        return show_card(action.label, [
-            text_input(INPUT_FAILURE_REASON, t.FAILED_LABEL, max_length=MAX_OUTCOME_NOTES, multiline=True),
-        ], execute(FormAction.POST_FAILED, t.FAILED_SUBMIT, sid, ref, style="destructive"), style=style)
-    if action.id == ActionId.ESCALATE:
-        return show_card(action.label, _escalation_form(targets),
-                         execute(FormAction.POST_ESCALATION, t.ESCALATE_SUBMIT, sid, style="positive"), style=style)
+    if SPECS[action.id].form_first:
+        return form_button(action.label, action.id, action.session_id, action.ref, members=targets, style=style)
     confirm = action.id == ActionId.CONFIRM_ITEM and action.label_ref
     tooltip = t.CONFIRM_TOOLTIP.format(ref=action.label_ref) if confirm else None
-    return execute(action.id, action.label, sid, ref, style=style, tooltip=tooltip)
-
-
-def _escalation_form(targets: Sequence[tuple[int, str]]) -> list[Element]:
-    form = [text_input(INPUT_REASON, t.ESCALATE_REASON_LABEL, max_length=MAX_REASON_CHARS, multiline=True,
-                       required=True, error=t.REQUIRED)]
-    if targets:  # the value is the member id as text; "" (the placeholder) means anyone
-        form.append({"type": "Input.ChoiceSet", "id": INPUT_TARGET, "label": t.ESCALATE_TARGET_LABEL,
-                     "style": "compact", "placeholder": t.ESCALATE_TARGET_ANYONE, "value": "",
-                     "choices": [{"title": safe(name), "value": str(member_id)} for member_id, name in targets]})
-    return form
-
-
-def _add_fact(session_id: int) -> Element:
-    return show_card(t.ADD_FACT, [
-        text_input(INPUT_FACT_TEXT, t.ADD_FACT_LABEL, max_length=MAX_FACT_CHARS, multiline=True, required=True,
-                   error=t.REQUIRED),
-    ], execute(FormAction.ADD_FACT, t.ADD_FACT_SUBMIT, session_id, style="positive"))
+    return execute(action.id, action.label, action.session_id, action.ref, style=style, tooltip=tooltip)

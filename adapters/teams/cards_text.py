@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-FALLBACK_TEXT = "This card needs a newer Teams client."
-
 # Task lane
-ADD_FACT = "Add fact"
-ADD_FACT_LABEL = "A fact you have confirmed"
-ADD_FACT_SUBMIT = "Add"
-PARTIAL_LABEL = "What changed, and what still fails?"
-PARTIAL_SUBMIT = "Record: partly worked"
-FAILED_LABEL = "Why didn't it work? (optional)"
-FAILED_SUBMIT = "Record: didn't work"
-ESCALATE_REASON_LABEL = "Why escalate?"
-ESCALATE_TARGET_LABEL = "To a colleague (optional)"
-ESCALATE_TARGET_ANYONE = "Anyone in the escalation channel"
-ESCALATE_SUBMIT = "Escalate"
 CONFIRM_TOOLTIP = "Confirm {ref} as a fact"
-REQUIRED = "This can't be empty."
+CONFIRM_OWN_WORDS = "Confirm in my words…"
+
+# Forms (core/forms.py declares their fields, labels and help)
+FORM_TITLE = "{title} — session #{id}"
+REQUIRED = "{label} can't be empty."
 MORE_LINES = "…and {n} more, posted in the conversation below."
 LINE_CONTINUED = "… ({n:,} more characters, posted in the conversation below)"
 OVERFLOW_SECTION = "{heading} (continued from the card)"
@@ -27,10 +18,7 @@ RESOLUTION_TITLE = "Resolution note — session #{id}"
 RESOLUTION_VERSION = "Preview at state v{version}{cached}. Edit the note before posting if you like."
 RESOLUTION_CACHED = ", unchanged since the last preview"
 RESOLUTION_DETERMINISTIC = "Composed from the task lane without the assistant{reason}."
-RESOLUTION_NOTE_LABEL = "Note"
-RESOLUTION_SUMMARY_LABEL = "One-line summary"
-RESOLUTION_TIME = "Log {minutes} minutes of working time on the ticket"
-RESOLUTION_SUBMIT = "Post resolution"
+RESOLUTION_TIME = "{minutes} minutes of working time, logged on the ticket when on."
 
 # Escalation channel post
 ESCALATION_TITLE = "Escalation: #{id} {title}"

@@ -1,12 +1,15 @@
-"""Card buttons. An `adaptiveCard/action` invoke is answered in its own HTTP response with the
-refreshed card (each engine call is one short transaction); the message the card lives in is also
-edited so everyone sees it. Clicks that need the assistant (the resolution preview, an escalation's
-package) go through the inbox and answer at once with a line; a click that still overruns the
-deadline answers "still working" and finishes in the background. The `Action.Submit` fallback of
-older clients arrives as a message and runs the same code from the inbox.
+"""Card buttons, translated into core actions (`engine.actions.perform`) and their outcomes shown.
 
-Every button names its session and object by id (R3); the engine re-checks the caller's account
-and role on every call (R35)."""
+An `adaptiveCard/action` invoke is answered in its own HTTP response: with the refreshed card when
+the lane changed (the lane message is also edited so everyone sees it), with the action's form
+when it came without its inputs (`SPECS[id].form_first`) or a field was refused, else with a line.
+Slow actions (`SPECS[id].slow`: they may wait for the assistant) go through the inbox and answer at
+once with a line; a click that still overruns the deadline answers "still working" and finishes in
+the background. The `Action.Submit` fallback of older clients arrives as a message and runs the
+same code from the inbox.
+
+Every button names its session and object by id (R3); `perform` re-checks the caller's account and
+role and validates the form (R15, R35)."""
 
 from __future__ import annotations
 
@@ -18,34 +21,24 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, InvokeResponse
 
+from adapters.teams import outcomes as o
 from adapters.teams import replies as r
 from adapters.teams.activities import conversation_id, dump, tenant_of
-from adapters.teams.card_actions import (
-    INPUT_FACT_TEXT,
-    INPUT_FAILURE_REASON,
-    INPUT_LOG_TIME,
-    INPUT_NOTE,
-    INPUT_PARTIAL_NOTES,
-    INPUT_REASON,
-    INPUT_SUMMARY,
-    INPUT_TARGET,
-    TOGGLE_ON,
-    CardActionInput,
-    CardActionKind,
-    FormAction,
-    parse_action,
-)
+from adapters.teams.card_actions import parse_action
 from adapters.teams.cards import escalation_post_card, render_handoff, resolution_card
 from adapters.teams.cards_base import adaptive_card, text_blocks, title
+from adapters.teams.cards_forms import form_card, form_of
 from adapters.teams.references import conversation_reference
 from adapters.teams.surface import TeamsSurface
 from adapters.teams.transport import card_invoke_response, message_invoke_response
+from adapters.teams.wording import error_text
 from core.access import Actor
-from core.cards import ActionId
-from core.errors import DomainError, InvalidInput
+from core.actions import SPECS, Action, Outcome, OutcomeCode, View
+from core.errors import DomainError
+from core.forms import FieldKind, validate
 from core.handoffs import Pickup
-from core.models import FixStatus
 from core.platform import TEAMS
+from core.previews import Preview
 from core.resolution import TIME_PREF, working_minutes
 from core.surfaces import escalation_key, lane_key
 from core.tenants import SignedIn
@@ -54,26 +47,22 @@ log = logging.getLogger("rflow.teams")
 
 Accept = Callable[..., Awaitable[bool]]
 DEADLINE_S = 10.0  # the connector gives up after 15 s
-SLOW = frozenset({ActionId.PREVIEW_RESOLVE, FormAction.POST_ESCALATION})
-FORMS_ONLY = frozenset({ActionId.FIX_PARTIAL, ActionId.FIX_FAILED, ActionId.ESCALATE})
-OUTCOMES: dict[CardActionKind, FixStatus] = {ActionId.FIX_WORKED: FixStatus.APPLIED_SUCCESS,
-                                             ActionId.FIX_DISMISS: FixStatus.DISMISSED}
 
 
 @dataclass(frozen=True, kw_only=True)
-class Outcome:
-    """What the clicker sees: a card in place of the one they clicked, or a line. `shown` says the
-    clicked message itself was already edited for everyone."""
+class ClickReply:
+    """What the clicker sees: a card in place of the one they clicked, and/or a line (said when no
+    card shows the outcome). `shown` says the clicked message itself was already edited for everyone."""
 
     card: dict[str, Any] | None = None
     text: str | None = None
     shown: bool = False
 
 
-def posted_card(session_id: int, name: str, outcome: str) -> dict[str, Any]:
+def posted_card(name: str, outcome: Outcome) -> dict[str, Any]:
     """The resolution form once posted, so nobody posts it twice."""
-    return adaptive_card([*title(r.POSTED_TITLE.format(id=session_id)),
-                          *text_blocks(r.POSTED_BODY.format(name=name, outcome=outcome), color="Good")])
+    body = o.POSTED_BODY.format(name=name, how=o.resolved_how(outcome))
+    return adaptive_card([*title(o.POSTED_TITLE.format(id=outcome.session_id)), *text_blocks(body, color="Good")])
 
 
 class ClickHandlers:
@@ -87,35 +76,51 @@ class ClickHandlers:
     # The request path --------------------------------------------------------------------------------
 
     async def invoke(self, activity: Activity) -> InvokeResponse:
-        outcome = await self._answer(activity)
-        if outcome.card is not None:
-            return card_invoke_response(outcome.card)
-        return message_invoke_response(outcome.text or "")
+        reply = await self._answer(activity)
+        if reply.card is not None:
+            return card_invoke_response(reply.card)
+        return message_invoke_response(reply.text or "")
 
-    async def _answer(self, activity: Activity) -> Outcome:
+    async def _answer(self, activity: Activity) -> ClickReply:
         try:
-            click = parse_action(activity.value)
+            action = parse_action(activity.value)
         except ValueError:
-            return Outcome(text=r.OUT_OF_DATE)
+            return ClickReply(text=r.OUT_OF_DATE)
+        signed: SignedIn | None = None
         try:
             signed = await self.surface.sign_in(activity)
-            if click.action in SLOW:
-                return await self._defer(click, activity)
-            return await self._within_deadline(self.run(signed, click, activity), conversation_reference(activity))
+            spec = SPECS[action.id]
+            if spec.form_first and not action.values:
+                return ClickReply(card=await self._form(signed, action))
+            if spec.slow:
+                return await self._defer(action, activity)
+            return await self._within_deadline(self.run(signed, action, activity), conversation_reference(activity))
         except DomainError as exc:
-            log.info("refused Teams click %s: %s", click.action, exc.message, extra={"code": exc.code})
-            return Outcome(text=exc.message)
+            log.info("refused Teams click %s: %s", action.id, exc.message, extra={"code": exc.code})
+            if exc.field is not None and signed is not None and SPECS[action.id].form is not None:
+                return ClickReply(card=await self._form(signed, action, exc))
+            return ClickReply(text=error_text(exc))
 
-    async def _defer(self, click: CardActionInput, activity: Activity) -> Outcome:
-        if click.action == FormAction.POST_ESCALATION and not click.inputs.get(INPUT_REASON, "").strip():
-            return Outcome(text=r.NEED_REASON)
+    async def _defer(self, action: Action, activity: Activity) -> ClickReply:
+        """Validated now, so a refused field is answered with its form at once; worked from the inbox."""
+        spec = SPECS[action.id]
+        if spec.form is not None:
+            validate(form_of(action.id), action.values)
         await self.accept(platform=TEAMS, key=f"act:{activity.id}:{conversation_id(activity)}",
                           payload={"kind": "action", "activity": dump(activity)})
-        if click.action == ActionId.PREVIEW_RESOLVE:
-            return Outcome(text=r.PREPARING_NOTE)
-        return Outcome(text=r.ESCALATING.format(id=click.session_id))
+        return ClickReply(text=o.pending_text(action.id, action.session_id))
 
-    async def _within_deadline(self, work: Coroutine[Any, Any, Outcome], reference: dict[str, Any]) -> Outcome:
+    async def _form(self, signed: SignedIn, action: Action, refused: DomainError | None = None) -> dict[str, Any]:
+        """The action's form as a card: with what was typed, and the refusal by the field at fault."""
+        form = form_of(action.id)
+        members: list[tuple[int, str]] = []
+        if any(f.kind == FieldKind.MEMBER for f in form.fields):
+            members = await self.surface.colleagues(signed.actor.account_id, action.session_id)
+        error = (refused.field, error_text(refused)) if refused is not None and refused.field else None
+        ref = action.ref if isinstance(action.ref, int) else None
+        return form_card(action.id, action.session_id, ref, values=action.values, members=members, error=error)
+
+    async def _within_deadline(self, work: Coroutine[Any, Any, ClickReply], reference: dict[str, Any]) -> ClickReply:
         task = asyncio.ensure_future(work)
         done, _ = await asyncio.wait({task}, timeout=self.deadline_s)
         if task in done:
@@ -123,19 +128,19 @@ class ClickHandlers:
         late = asyncio.ensure_future(self._finish_late(task, reference))
         self._late.add(late)
         late.add_done_callback(self._late.discard)
-        return Outcome(text=r.STILL_WORKING)
+        return ClickReply(text=r.STILL_WORKING)
 
-    async def _finish_late(self, task: asyncio.Task[Outcome], reference: dict[str, Any]) -> None:
+    async def _finish_late(self, task: asyncio.Task[ClickReply], reference: dict[str, Any]) -> None:
         try:
-            outcome = await task
+            reply = await task
         except DomainError as exc:
-            await self.surface.say(reference, exc.message)
+            await self.surface.say(reference, error_text(exc))
             return
         except Exception:
             log.exception("a Teams click failed after its invoke was answered")
             return
-        if outcome.text:
-            await self.surface.say(reference, outcome.text)
+        if reply.text:
+            await self.surface.say(reference, reply.text)
 
     async def drain(self) -> None:
         """Tests and shutdown: wait for clicks that overran their invoke."""
@@ -146,18 +151,21 @@ class ClickHandlers:
 
     async def submitted(self, activity: Activity, reference: dict[str, Any], *, deferred: bool) -> None:
         """An `Action.Submit` fallback (`deferred=False`) or a slow invoke (`deferred=True`): the same
-        click, answered by editing the card message and saying any line in the conversation."""
+        click, answered by editing the card message, or saying a line when no card shows it."""
         try:
-            click = parse_action(activity.value)
+            action = parse_action(activity.value)
         except ValueError:
             await self.surface.say(reference, r.OUT_OF_DATE)
             return
         signed = await self.surface.sign_in(activity)
-        outcome = await self.run(signed, click, activity)
-        if outcome.card is not None and not outcome.shown and not deferred and activity.reply_to_id:
-            await self.surface.update(reference, activity.reply_to_id, outcome.card)
-        if outcome.text:
-            await self.surface.say(reference, outcome.text)
+        if SPECS[action.id].form_first and not action.values:
+            await self.surface.send(reference, card=await self._form(signed, action))
+            return
+        reply = await self.run(signed, action, activity)
+        if reply.card is not None and not reply.shown and not deferred and activity.reply_to_id:
+            await self.surface.update(reference, activity.reply_to_id, reply.card)
+        if reply.text and reply.card is None:
+            await self.surface.say(reference, reply.text)
 
     async def deliver_handoff(self, payload: dict[str, Any]) -> None:
         """The winner of a pickup gets the handoff context in a personal chat, which becomes where
@@ -173,89 +181,47 @@ class ClickHandlers:
         await self.surface.post_lane(account, sid, chat)
         await self.surface.say(chat, r.HANDLER_NOW.format(id=sid))
 
-    # What a click does --------------------------------------------------------------------------------
+    # What a click does: perform it, then show the outcome ---------------------------------------------
 
-    async def run(self, signed: SignedIn, click: CardActionInput, activity: Activity) -> Outcome:
-        actor, sid, action = signed.actor, click.session_id, click.action
+    async def run(self, signed: SignedIn, action: Action, activity: Activity) -> ClickReply:
+        outcome = await self.engine.actions.perform(signed.actor, action)
         reference = conversation_reference(activity)
-        if action == ActionId.PICKUP:
-            return await self._pickup(signed, sid, activity)
-        if action == ActionId.PREVIEW_RESOLVE:
-            await self._preview(actor, sid, reference)
-            return Outcome()
-        if action == FormAction.POST_RESOLUTION:
-            return await self._resolve(signed, click, activity, reference)
-        if action == FormAction.POST_ESCALATION:
-            target = click.inputs.get(INPUT_TARGET, "").strip()
-            await self.engine.handoffs.escalate(actor=actor, session_id=sid, reason=click.inputs.get(INPUT_REASON, ""),
-                                                target=int(target) if target.isdigit() else None)
-            # The notifier has edited the lane for everyone already.
-            return Outcome(card=(await self.surface.lane_render(actor.account_id, sid)).card, shown=True)
-        await self._lane_action(actor, click)
-        card = await self.surface.refresh_lane(actor.account_id, sid)
-        lane = await self.engine.surfaces.get(account_id=actor.account_id, surface=TEAMS, key=lane_key(sid))
-        clicked = activity.reply_to_id
+        account, sid, clicked = signed.actor.account_id, outcome.session_id, activity.reply_to_id
+        text = o.outcome_text(outcome)
+        if outcome.pickup is not None:
+            return await self._handed_over(signed, outcome.pickup, activity)
+        if outcome.preview is not None:
+            await self._show_preview(signed.actor, outcome.preview, reference)
+            return ClickReply()
+        if outcome.code == OutcomeCode.RESOLVED:
+            card = posted_card(signed.member.name, outcome)
+            shown = bool(clicked) and await self.surface.update(reference, clicked or "", card)
+            return ClickReply(card=card, text=text, shown=shown)
+        if outcome.code == OutcomeCode.ESCALATED:  # the notifier has edited the lane for everyone already
+            return ClickReply(card=(await self.surface.lane_render(account, sid)).card, text=text, shown=True)
+        if View.LANE not in outcome.changed:
+            return ClickReply(text=text)
+        card = await self.surface.refresh_lane(account, sid)
+        lane = await self.engine.surfaces.get(account_id=account, surface=TEAMS, key=lane_key(sid))
         if clicked and (lane is None or str(lane.ref.get("activity_id")) != clicked):
             await self.surface.update(reference, clicked, card)  # an older copy of the lane, elsewhere
-        return Outcome(card=card, shown=True)
+        return ClickReply(card=card, text=text, shown=True)
 
-    async def _lane_action(self, actor: Actor, click: CardActionInput) -> None:
-        sid, ref, action, inputs = click.session_id, click.ref, click.action, click.inputs
-        if action == ActionId.CONFIRM_ITEM:
-            if ref is None:
-                raise InvalidInput(r.OUT_OF_DATE)
-            await self.engine.facts.promote(actor=actor, session_id=sid, item_ref=ref)
-        elif action == ActionId.APPLY_FIX:
-            await self.engine.fixes.apply(actor=actor, session_id=sid, fix_id=ref)
-        elif action in OUTCOMES:
-            await self.engine.fixes.record_outcome(actor=actor, session_id=sid, outcome=OUTCOMES[action], fix_id=ref)
-        elif action == FormAction.POST_PARTIAL:
-            if not inputs.get(INPUT_PARTIAL_NOTES, "").strip():
-                raise InvalidInput(r.NEED_NOTES)
-            await self.engine.fixes.record_outcome(actor=actor, session_id=sid, outcome=FixStatus.APPLIED_PARTIAL,
-                                                   notes=inputs[INPUT_PARTIAL_NOTES], fix_id=ref)
-        elif action == FormAction.POST_FAILED:
-            await self.engine.fixes.record_outcome(actor=actor, session_id=sid, outcome=FixStatus.APPLIED_FAILED,
-                                                   notes=inputs.get(INPUT_FAILURE_REASON), fix_id=ref)
-        elif action == ActionId.OUTCOME_CONFIRM:
-            await self.engine.fixes.confirm_proposal(actor=actor, session_id=sid)
-        elif action == ActionId.OUTCOME_NOT_YET:
-            await self.engine.fixes.reject_proposal(actor=actor, session_id=sid)
-        elif action == ActionId.PARK:
-            await self.engine.sessions.park(actor=actor, session_id=sid)
-        elif action == FormAction.ADD_FACT:
-            if not inputs.get(INPUT_FACT_TEXT, "").strip():
-                raise InvalidInput(r.NEED_FACT)
-            await self.engine.facts.add_note(actor=actor, session_id=sid, text=inputs[INPUT_FACT_TEXT])
-        elif action in FORMS_ONLY:
-            raise InvalidInput(r.OPENS_A_FORM)
-        else:
-            raise InvalidInput(r.OUT_OF_DATE)
-
-    async def _preview(self, actor: Actor, sid: int, reference: dict[str, Any]) -> None:
-        preview = await self.engine.previews.preview(actor=actor, session_id=sid, kind="resolve")
-        view = await self.engine.sessions.view(actor=actor, session_id=sid)
+    async def _show_preview(self, actor: Actor, preview: Preview, reference: dict[str, Any]) -> None:
+        if preview.kind != "resolve":  # no Teams button asks for it; the package is said as it is
+            await self.surface.say(reference, preview.markdown)
+            return
+        view = await self.engine.sessions.view(actor=actor, session_id=preview.session_id)
         minutes = None
         if (await self.engine.accounts.preferences(actor=actor)).get(TIME_PREF) is True and view.session.ticket_ref:
             minutes = working_minutes(view.session, self.engine.deps.clock.now())
         await self.surface.send(reference, card=resolution_card(preview, summary_default=view.session.title,
                                                                 offer_time_minutes=minutes))
 
-    async def _resolve(self, signed: SignedIn, click: CardActionInput, activity: Activity,
-                       reference: dict[str, Any]) -> Outcome:
-        inputs = click.inputs
-        done = await self.engine.resolution.resolve(
-            actor=signed.actor, session_id=click.session_id, summary=inputs.get(INPUT_SUMMARY) or None,
-            markdown=inputs.get(INPUT_NOTE), log_time=inputs.get(INPUT_LOG_TIME) == TOGGLE_ON)
-        card = posted_card(click.session_id, signed.member.name, done.outcome)
-        shown = bool(activity.reply_to_id) and await self.surface.update(reference, activity.reply_to_id or "", card)
-        return Outcome(card=card, shown=shown)
-
-    async def _pickup(self, signed: SignedIn, sid: int, activity: Activity) -> Outcome:
-        """R23: the engine decides; a loser's Conflict ("Already picked up by X") and a viewer's
-        Forbidden become the answer. The winner's context goes to a personal chat via the inbox."""
-        pickup = await self.engine.handoffs.pickup(actor=signed.actor, session_id=sid)
-        account = signed.actor.account_id
+    async def _handed_over(self, signed: SignedIn, pickup: Pickup, activity: Activity) -> ClickReply:
+        """R23: the engine decided (a loser's Conflict and a viewer's Forbidden were raised before).
+        The clicked card shows who has it; the winner's context goes to a personal chat via the inbox."""
+        account, sid = signed.actor.account_id, pickup.session.id or 0
         handoff_id = pickup.handoff.id or 0
         stored = await self.engine.surfaces.get(account_id=account, surface=TEAMS, key=escalation_key(handoff_id))
         lane = await self.engine.surfaces.get(account_id=account, surface=TEAMS, key=lane_key(sid))
@@ -270,7 +236,7 @@ class ClickHandlers:
             "card": render.card, "overflow": list(render.overflow)})
         shown = any(ref is not None and str(ref.ref.get("activity_id")) == activity.reply_to_id
                     for ref in (stored, lane))  # the notifier edited those for everyone
-        return Outcome(card=card, shown=shown)
+        return ClickReply(card=card, shown=shown)
 
 
 def escalation_card(pickup: Pickup, stored: dict[str, Any], claimed_by: str | None) -> dict[str, Any]:

@@ -62,7 +62,7 @@ class MessageHandlers:
             await self.surface.send(reference, card=queue_card(await self.engine.handoffs.queue(actor=actor)))
         elif command.name == "stats":
             periods = [parse_period(command.args)] if command.args else sorted(PERIODS)
-            metrics = [await self.engine.metric.pickup(actor=actor, days=days) for days in periods]
+            metrics = await self.engine.metric.pickups(actor=actor, periods=periods)
             await self.surface.send(reference, card=stats_card(metrics))
         elif command.name == "escalations_here":
             await self.escalations_here(activity, reference, signed)

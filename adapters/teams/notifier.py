@@ -19,6 +19,7 @@ from adapters.teams.cards import escalation_post_card
 from adapters.teams.cards_base import safe
 from adapters.teams.surface import ESCALATION_CHANNEL_KEY, SEND_ERRORS, TeamsSurface
 from adapters.teams.typing import TypingIndicators
+from core.notify import QuietNotifier
 from core.events import (
     EscalationClaimed,
     EscalationCreated,
@@ -35,7 +36,7 @@ from core.surfaces import escalation_key
 log = logging.getLogger("rflow.teams")
 
 
-class TeamsNotifier:
+class TeamsNotifier(QuietNotifier):
     def __init__(self, surface: TeamsSurface) -> None:
         self.surface = surface
         self.engine = surface.engine

@@ -19,6 +19,7 @@ from adapters.teams.handlers import MessageHandlers
 from adapters.teams.references import conversation_reference
 from adapters.teams.surface import TeamsSurface
 from adapters.teams.transport import IncomingActivity
+from adapters.teams.wording import error_text
 from core.errors import DomainError
 from core.ordering import KeyedLocks
 from core.platform import TEAMS, InboundDelivery
@@ -83,7 +84,7 @@ class TeamsProcessor:
             await self._run(kind, activity, reference)
         except DomainError as exc:
             log.info("refused Teams %s: %s", kind, exc.message, extra={"code": exc.code})
-            await self.surface.say(reference, exc.message)
+            await self.surface.say(reference, error_text(exc))
 
     async def _run(self, kind: str, activity: Activity, reference: dict[str, Any]) -> None:
         if kind == "message":

@@ -1,5 +1,5 @@
 """Every sentence the Teams surface writes into a conversation or an invoke answer (the cards'
-own wording is in `cards_text`), so both can be read and fixed in one place."""
+own wording is in `cards_text`, what a click did in `outcomes`), so both can be read and fixed in one place."""
 
 from __future__ import annotations
 
@@ -18,15 +18,7 @@ FROM_OTHER_SURFACE = "**{author}** (in {where}): {text}"
 
 # Cards and clicks
 OUT_OF_DATE = "That button is out of date; the card has been refreshed."
-OPENS_A_FORM = "That button opens a form on the card; fill it in and submit."
 STILL_WORKING = "Still working on it; the card updates when it is done."
-PREPARING_NOTE = "Preparing the resolution note; it will appear in this conversation."
-ESCALATING = "Escalating session #{id}; the escalation channel hears of it in a moment."
-NEED_REASON = "Say why you escalate."
-NEED_NOTES = "Say what changed and what still fails."
-NEED_FACT = "Write the fact you confirmed."
-POSTED_TITLE = "Resolution posted — session #{id}"
-POSTED_BODY = "{name} resolved the session (`{outcome}`)."
 
 # Escalations and pickup
 ESCALATED = "🚨 {by} escalated this session: {reason}. {where}"
@@ -39,7 +31,7 @@ ESCALATIONS_HERE = "Escalations of {account} will be posted in this channel, wit
 ESCALATIONS_IN_CHANNEL = "Say `@ResolutionFlow escalations here` in the Teams channel where escalations should go."
 
 # Resolution and writeback
-RESOLVED = "✅ {name} {said} (`{outcome}`)."
+RESOLVED = "✅ {name} {said}."
 RESOLVED_WORDS = {"resolved_local": "resolved this session here (no ticket linked, nothing posted to the PSA)",
                   "writeback_pending": "resolved this session; the note is on its way to the ticket"}
 WRITEBACK = "Ticket #{ticket}: {message}"
@@ -47,6 +39,4 @@ WRITEBACK = "Ticket #{ticket}: {message}"
 # Accounts
 LOOKUP_FAILED = "Teams could not tell me who you are just now; please try again in a minute."
 CONNECTED = "This Teams tenant is now part of {account}. You are signed in as {name} ({role})."
-WELCOME = ("Hello from ResolutionFlow. Mention me with a problem to start a troubleshooting session, "
-           "or say `help`.")
 ESCALATED_TO_YOU = "{by} escalated session #{id} to you."

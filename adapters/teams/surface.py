@@ -135,6 +135,14 @@ class TeamsSurface:
         view = await self.engine.sessions.view_for_surface(account_id=account_id, session_id=session_id)
         return render_lane(neutral_lane(view), targets=await self._targets(account_id, view))
 
+    async def colleagues(self, account_id: int, session_id: int) -> list[tuple[int, str]]:
+        """Whom the session's escalation form offers, for a form card of its own."""
+        try:
+            view = await self.engine.sessions.view_for_surface(account_id=account_id, session_id=session_id)
+        except DomainError:
+            return []
+        return await self._targets(account_id, view)
+
     async def _targets(self, account_id: int, view: SessionView) -> list[tuple[int, str]]:
         """Colleagues the escalation form offers. Read as the session's handler: the lane is
         rendered for an engine event, with no requesting member, and the handler may read it."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol, Self
 
+from core.events import Event
 from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
 from core.ports.people import AccountRepository, MemberRepository
 from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
@@ -41,6 +42,9 @@ class UnitOfWork(Protocol):
     inbound: InboundRepository
     surface_refs: SurfaceRefRepository
     connect_codes: ConnectCodeRepository
+    # The action's events (core.notify.record), published once it committed (core.notify.publish).
+    events: list[Event]
+    committed: bool
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

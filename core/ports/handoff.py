@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from core.models import DraftTemplate, Handoff, Notification, Writeup
+from core.models import DraftTemplate, Handoff, Member, Notification, Session, Writeup
 
 
 class HandoffRepository(Protocol):
@@ -25,6 +25,19 @@ class HandoffRepository(Protocol):
         ...
 
     async def list_claimed_since(self, *, account_id: int, since: datetime) -> list[Handoff]: ...
+    async def list_queue(self, *, account_id: int) -> list[tuple[Handoff, Session, Member | None]]:
+        """The escalation queue in one read: escalations not yet claimed whose session is still
+        escalated, oldest first, each with its session and who escalated it (None if not found)."""
+        ...
+
+    async def pickup_responses(
+        self, *, account_id: int, since: datetime
+    ) -> list[tuple[datetime, datetime | None]]:
+        """In one read, for each handoff claimed at or after `since` (oldest claim first): when it
+        was claimed, and when its session's first step strictly after that was made; None when
+        there is none yet (R26)."""
+        ...
+
     async def claimant_name(self, *, account_id: int, session_id: int) -> str | None:
         """Who picked up the session's latest escalation, in one read; None while unclaimed.
         Lets the many late clicks on Pick up be told at once (R23)."""

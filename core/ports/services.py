@@ -14,6 +14,16 @@ from core.assistant.types import (
     FactSynthesisRequest,
     ReplyListener,
 )
+from core.events import (
+    EscalationClaimed,
+    EscalationCreated,
+    MessagePosted,
+    ReplyProgress,
+    SessionResolved,
+    TurnAnswered,
+    TurnQueued,
+    WritebackFinished,
+)
 
 
 class Assistant(Protocol):
@@ -32,11 +42,19 @@ class Assistant(Protocol):
 
 
 class Notifier(Protocol):
-    """A surface that tells people about events (Slack channel post, Teams card, console line).
-    Called after commit only (R22); failures are logged by the caller and never undo anything.
-    It handles an event kind by having an async method of that name (`escalation_created`,
-    `escalation_claimed`, `session_resolved`, `turn_answered`, `writeback_finished`, see
-    core/events.py); kinds it has no method for pass it by."""
+    """A surface that tells people about events (Slack channel post, Teams card, console line):
+    one method per event. Called after commit only (R22); failures are logged by the dispatcher
+    and never undo anything. `core.notify.QuietNotifier` hears nothing: subclass it and override
+    what the surface shows."""
+
+    async def turn_queued(self, event: TurnQueued) -> None: ...
+    async def reply_progress(self, event: ReplyProgress) -> None: ...
+    async def turn_answered(self, event: TurnAnswered) -> None: ...
+    async def message_posted(self, event: MessagePosted) -> None: ...
+    async def escalation_created(self, event: EscalationCreated) -> None: ...
+    async def escalation_claimed(self, event: EscalationClaimed) -> None: ...
+    async def session_resolved(self, event: SessionResolved) -> None: ...
+    async def writeback_finished(self, event: WritebackFinished) -> None: ...
 
 
 class EventBus(Protocol):

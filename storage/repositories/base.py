@@ -20,7 +20,7 @@ def conflict_from(error: IntegrityError) -> Conflict:
     """A unique or foreign-key violation as a domain conflict. The transaction is then unusable:
     the caller must leave the unit of work without committing (it rolls back)."""
     detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-    return Conflict(f"The change conflicts with existing data ({detail}).")
+    return Conflict(f"The change conflicts with existing data ({detail}).", reason="storage.conflict", params={"detail": detail})
 
 
 async def flush(session: AsyncSession) -> None:

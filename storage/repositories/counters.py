@@ -49,5 +49,5 @@ class CountingRepository(SqlRepository):
         ).returning(session_counters.c.value)
         row = (await self._update(upsert)).first()
         if row is None:  # no such session in this account (R35)
-            raise NotFound("That session was not found.")
+            raise NotFound("That session was not found.", reason="session.not_found", params={"session_id": session_id})
         return int(row[0]) - count + 1

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 
-from core.models import DraftTemplate, Handoff, HandoffIntent, Notification, Writeup
-from storage.repositories.base import SqlRepository
-from storage.tables import draft_templates, handoffs, members, notifications, writeups
+from core.models import DraftTemplate, Handoff, HandoffIntent, Member, Notification, Session, SessionStatus, Writeup
+from storage.repositories.base import SqlRepository, flush
+from storage.tables import draft_templates, handoffs, members, notifications, sessions, steps, writeups
 
 
 class SqlHandoffRepository(SqlRepository):
@@ -84,6 +84,45 @@ class SqlHandoffRepository(SqlRepository):
             .order_by(handoffs.c.claimed_at, handoffs.c.id)
         )
         return await self._all(stmt)
+
+    async def list_queue(self, *, account_id: int) -> list[tuple[Handoff, Session, Member | None]]:
+        """One SELECT: the handoff joined to its session and (outer) to the member who escalated."""
+        stmt = (
+            select(Handoff, Session, Member)
+            .join(Session, and_(sessions.c.id == handoffs.c.session_id, sessions.c.account_id == account_id))
+            .outerjoin(Member, and_(members.c.id == handoffs.c.created_by, members.c.account_id == account_id))
+            .where(
+                handoffs.c.account_id == account_id,
+                handoffs.c.intent == HandoffIntent.ESCALATE,
+                handoffs.c.claimed_by.is_(None),
+                sessions.c.status == SessionStatus.ESCALATED,
+            )
+            .order_by(handoffs.c.created_at, handoffs.c.id)
+        )
+        rows = (await self._session.execute(stmt)).all()
+        return [(handoff, session, member) for handoff, session, member in rows]
+
+    async def pickup_responses(
+        self, *, account_id: int, since: datetime
+    ) -> list[tuple[datetime, datetime | None]]:
+        """One SELECT: each claim with a correlated MIN over its session's later steps."""
+        first_step = (
+            select(func.min(steps.c.created_at))
+            .where(
+                steps.c.account_id == account_id,
+                steps.c.session_id == handoffs.c.session_id,
+                steps.c.created_at > handoffs.c.claimed_at,
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            select(handoffs.c.claimed_at, first_step)
+            .where(handoffs.c.account_id == account_id, handoffs.c.claimed_at >= since)
+            .order_by(handoffs.c.claimed_at, handoffs.c.id)
+        )
+        await flush(self._session)
+        rows = (await self._session.execute(stmt)).all()
+        return [(claimed_at, first) for claimed_at, first in rows]
 
 
 class SqlWriteupRepository(SqlRepository):

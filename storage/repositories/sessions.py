@@ -83,7 +83,7 @@ class SqlSessionRepository(SqlRepository):
         )
         row = (await self._update(stmt)).first()
         if row is None:
-            raise NotFound("That session was not found.")
+            raise NotFound("That session was not found.", reason="session.not_found", params={"session_id": session_id})
         new_version = int(row[0])
         loaded = self._loaded(Session, session_id)
         if loaded is not None:

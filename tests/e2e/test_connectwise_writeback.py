@@ -71,7 +71,7 @@ async def test_silent_rejection_is_loud_and_retry_never_reposts(psa_rflow: Rflow
 /retry
 """)
     assert "✗ ConnectWise kept ticket #1004 in 'New' instead of" in run.out
-    assert "The note is posted; /retry tries the status again." in run.out
+    assert "The note is posted; only the status did not change. /retry tries again once it is fixed." in run.out
     assert run.out.count("✗ ConnectWise kept ticket #1004") == 2  # the retry fails the same way, loudly
     assert len(cw.notes_of(1004)) == 1  # and never posts a second note (R19)
     with sqlite3.connect(psa_rflow.tmp / "rflow.db") as db:

@@ -31,7 +31,8 @@ it pings, and there are 14 jobs stuck in the queue
     assert "Suggested fix: Clear the print spooler (confidence 80%)" in out
     assert "Recorded: the fix worked." in out
     assert "Resolution note preview (state v" in out and ", cached)" in out
-    assert "Resolved session #1 → resolved_local." in out
+    assert "Resolved session #1. No ticket is linked: the note is stored here and nothing was posted." in out
+    assert "resolved_local" not in out  # outcome codes are for the engine, words for people
     assert "✗ Session #1 was already resolved at" in out and "by Dana." in out
     assert run.code == 0  # not strict: the refused second /resolve does not fail the run
 
@@ -78,7 +79,7 @@ checking the firewall session timeout now
 /stats
 """)
     out = run.out
-    assert "Escalated session #1 → escalated_local. Target: Sam." in out
+    assert "Escalated session #1. Target: Sam." in out and "escalated_local" not in out
     assert "📣 Escalation: session #1 VPN drops every hour for the sales team — Needs firewall access I don't have (by Dana), for Sam." in out
     assert "#1 VPN drops every hour for the sales team — Needs firewall access I don't have (by Dana" in out
     assert "✗ Engineer or admin access required." in out  # the viewer's pickup

@@ -68,7 +68,7 @@ class _Repo:
         if count < 1:
             raise ValueError("allocate at least one number")
         if not self._u.select(Session, lambda r: r["id"] == session_id and r["account_id"] == account_id, _created):
-            raise NotFound("That session was not found.")
+            raise NotFound("That session was not found.", reason="session.not_found", params={"session_id": session_id})
         def key(row: dict[str, Any]) -> bool:
             return bool(row["session_id"] == session_id and row["name"] == name)
 
@@ -220,7 +220,7 @@ class MemorySessions(_Repo):
             ["state_version"],
         )
         if new is None:
-            raise NotFound("That session was not found.")
+            raise NotFound("That session was not found.", reason="session.not_found", params={"session_id": session_id})
         return int(new["state_version"])
 
     async def compare_and_set_status(

@@ -12,6 +12,9 @@ from core.models import (
     Member,
     Notification,
     PendingTurn,
+    Session,
+    SessionStatus,
+    Step,
     TurnStatus,
     Writeup,
 )
@@ -79,6 +82,26 @@ class MemoryHandoffs(_Repo):
             and r["claimed_at"] >= since,
             lambda r: (r["claimed_at"], r["id"]),
         )
+
+    async def list_queue(self, *, account_id: int) -> list[tuple[Handoff, Session, Member | None]]:
+        queue: list[tuple[Handoff, Session, Member | None]] = []
+        for handoff in await self.list_awaiting_pickup(account_id=account_id):
+            session: Session | None = self._get(Session, account_id, handoff.session_id)
+            if session is not None and session.status == SessionStatus.ESCALATED:
+                queue.append((handoff, session, self._get(Member, account_id, handoff.created_by)))
+        return queue
+
+    async def pickup_responses(
+        self, *, account_id: int, since: datetime
+    ) -> list[tuple[datetime, datetime | None]]:
+        steps = [r for r in self._rows(Step) if r["account_id"] == account_id]
+        responses: list[tuple[datetime, datetime | None]] = []
+        for handoff in await self.list_claimed_since(account_id=account_id, since=since):
+            claimed_at = handoff.claimed_at
+            assert claimed_at is not None
+            later = [r["created_at"] for r in steps if r["session_id"] == handoff.session_id and r["created_at"] > claimed_at]
+            responses.append((claimed_at, min(later, default=None)))
+        return responses
 
 
 class MemoryWriteups(_Repo):

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
+from core.events import Event
 from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
 from core.ports.people import AccountRepository, MemberRepository
 from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
@@ -91,11 +92,14 @@ class MemoryUnitOfWork:
         self._open = False
         self._poisoned = False
         self._task: asyncio.Task[Any] | None = None
+        self.events: list[Event] = []
+        self.committed = False
 
     async def __aenter__(self) -> Self:
         if self._open:
             raise RuntimeError("this unit of work is already open; ask the factory for another")
         self._open, self._task = True, asyncio.current_task()
+        self.events, self.committed = [], False
         self._reset()
         self.accounts, self.members = MemoryAccounts(self), MemoryMembers(self)
         self.sessions, self.steps = MemorySessions(self), MemorySteps(self)
@@ -145,6 +149,7 @@ class MemoryUnitOfWork:
             self._store.rows[cls].pop(entity_id, None)
         self._deleted.clear()
         self._store.release(self)
+        self.committed = True
 
     # -- used by the repositories -------------------------------------------------------------
 

@@ -252,6 +252,9 @@ async def _observe(uow_factory: UnitOfWorkFactory, world: World, log: dict[str, 
             "awaiting": [pos("handoffs", h) for h in await uow.handoffs.list_awaiting_pickup(account_id=a)],
             "claimed": [(pos("handoffs", h), h.claimed_at) for h in
                         await uow.handoffs.list_claimed_since(account_id=a, since=at(2))],  # fmt: skip
+            "queue": [(pos("handoffs", h), x.id, m.id if m else None)
+                      for h, x, m in await uow.handoffs.list_queue(account_id=a)],  # fmt: skip
+            "responses": await uow.handoffs.pickup_responses(account_id=a, since=at(2)),
             "turns": [(t.status, t.attempts, t.lease_owner) for t in turns if t is not None],
             "open": await uow.turns.count_open(account_id=a),
             "latest": (await uow.handoffs.latest_for_session(account_id=a, session_id=s)) is not None,

@@ -1,4 +1,4 @@
-"""Account scoping (R35) and the orderings documented in core/ports.py, on every backend."""
+"""Account scoping (R35) and the orderings documented in core/ports/, on every backend."""
 
 from __future__ import annotations
 

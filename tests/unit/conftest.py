@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from core.notify import QuietNotifier
 from core.access import Actor
 from core.bus import InMemoryBus
 from core.deps import Deps
@@ -18,7 +19,7 @@ from tests.fakes.scripted_assistant import ScriptedAssistant
 
 
 @dataclass
-class RecordingNotifier:
+class RecordingNotifier(QuietNotifier):
     events: list[object] = field(default_factory=list)
     fail: bool = False
 

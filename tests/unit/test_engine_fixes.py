@@ -55,8 +55,11 @@ async def test_outcome_rules(world: World) -> None:
     assert partial.applied_at is not None and partial.verified_at is None
     done = await world.engine.fixes.record_outcome(actor=actor, session_id=sid, outcome=FixStatus.APPLIED_SUCCESS)
     assert done.verified_at is not None
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransition, match="final outcome: it worked; it can't be marked 'didn't work' now") as refused:
         await world.engine.fixes.record_outcome(actor=actor, session_id=sid, outcome=FixStatus.APPLIED_FAILED, notes="x")
+    assert refused.value.reason == "fix.final_outcome" and refused.value.params["status"] == "applied_success"
+    with pytest.raises(Conflict, match=r"final outcome: it worked\.$"):  # worded, never `applied_success`
+        await world.engine.fixes.apply(actor=actor, session_id=sid)
     with pytest.raises(Conflict):
         await world.engine.fixes.apply(actor=actor, session_id=sid)
 

@@ -27,7 +27,8 @@ def test_session_machine_follows_the_table_and_resolved_is_final(events: list[Se
             status = next_session_status(status, event)
         except IllegalTransition as exc:
             assert (was, event) not in SESSION_TRANSITIONS
-            assert str(exc).startswith(f"Can't {event.value}")
+            assert str(exc).startswith(f"Can't {event.value.replace('pickup', 'pick up')}:")
+            assert exc.reason == "session.illegal_transition" and exc.params == {"event": event.value, "status": was.value}
             continue
         assert SESSION_TRANSITIONS[(was, event)] == status
         assert was != SessionStatus.RESOLVED

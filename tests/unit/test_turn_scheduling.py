@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from core.notify import QuietNotifier
 from core.access import Actor
 from core.assistant.types import AssistantContext, AssistantTurn, ComposeRequest, ComposedText, FactSynthesisRequest, ReplyListener
 from core.bus import InMemoryBus
@@ -70,7 +71,7 @@ class GatedAssistant:
 
 
 @dataclass
-class Heard:
+class Heard(QuietNotifier):
     events: list[object] = field(default_factory=list)
 
     async def turn_queued(self, event: TurnQueued) -> None:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters.slack.actions import ADD_FACT, EDIT_FACT, decode_value, parse_action_id
-from adapters.slack.blocks import (
-    escalation_post_blocks,
-    handoff_dm_blocks,
-    handoff_dm_delivery,
-    lane_blocks,
-    reply_blocks,
-)
-from adapters.slack.limits import MESSAGE_BLOCKS, MESSAGE_BLOCKS_CHARS, blocks_chars, check_blocks
+from adapters.slack.actions import decode_value, parse_click
+from adapters.slack.blocks import escalation_post_blocks, handoff_dm_delivery, lane_blocks
+from adapters.slack.limits import MESSAGE_BLOCKS, MESSAGE_BLOCKS_CHARS, blocks_chars, check_blocks, message_chunks
 from adapters.slack.text import escape
-from core.cards import ActionId, lane_card
+from core.actions import ActionId
+from core.cards import lane_card
 from core.models import FactSource, FixStatus, ItemKind, SessionStatus
 from core.sessions import SessionView
 from tests.adapters.slack import factories as f
+
+
+ADD_FACT, EDIT_FACT = "rf_add_fact", "rf_edit_fact"
 
 
 def lane(view: SessionView, **kw: Any) -> tuple[str, list[dict[str, Any]]]:
@@ -27,17 +25,20 @@ def lane(view: SessionView, **kw: Any) -> tuple[str, list[dict[str, Any]]]:
     return text, blocks
 
 
-def test_the_lane_has_one_confirm_button_per_open_item_each_in_its_own_block() -> None:
+def test_each_open_item_has_its_block_with_confirm_and_confirm_in_my_words() -> None:
     s = f.session()
     questions = f.items(7, ItemKind.QUESTION, ["Which driver version?", "Does a test page print?"])
     checks = f.items(7, ItemKind.CHECK, ["Get-Service Spooler"], first_id=300)
     text, blocks = lane(f.view(s, fact_list=f.facts(7, ["Printer is PRN-02"]), item_list=questions + checks))
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "#7 Printer offline"}}
     assert "ticket #4521" in blocks[1]["elements"][0]["text"]
-    confirms = [b for b in blocks if b.get("accessory", {}).get("action_id") == "rf_confirm_item"]
-    assert [decode_value(b["accessory"]["value"]) for b in confirms] == [(7, 200), (7, 201), (7, 300)]
-    assert [b["text"]["text"] for b in confirms] == ["Q1 Which driver version?", "Q2 Does a test page print?",
-                                                      "C1 Get-Service Spooler"]
+    rows = [(blocks[i - 1], b["elements"]) for i, b in enumerate(blocks)
+            if b["type"] == "actions" and b["elements"][0]["action_id"] == "rf_confirm_item"]
+    assert [item["text"]["text"] for item, _ in rows] == ["Q1 Which driver version?", "Q2 Does a test page print?",
+                                                          "C1 Get-Service Spooler"]
+    for (_, (confirm, own_words)), ref in zip(rows, (200, 201, 300), strict=True):
+        assert own_words["action_id"] == "rf_confirm_item_form" and own_words["text"]["text"] == "Confirm in my words…"
+        assert decode_value(confirm["value"]) == decode_value(own_words["value"]) == (7, ref)
     assert text.startswith("#7 Printer offline — Active")
 
 
@@ -49,8 +50,7 @@ def test_every_lane_button_follows_the_action_and_value_convention() -> None:
     for button in buttons:
         session_id, ref = decode_value(button["value"])
         assert session_id == 7
-        if button["action_id"] != ADD_FACT:
-            seen.add(parse_action_id(button["action_id"]))
+        seen.add(parse_click(button["action_id"])[0])
     assert seen >= {ActionId.CONFIRM_ITEM, ActionId.APPLY_FIX, ActionId.FIX_WORKED, ActionId.FIX_FAILED,
                     ActionId.FIX_PARTIAL, ActionId.FIX_DISMISS, ActionId.OUTCOME_CONFIRM, ActionId.OUTCOME_NOT_YET,
                     ActionId.PREVIEW_RESOLVE, ActionId.ESCALATE, ActionId.PARK}
@@ -152,7 +152,9 @@ def test_hostile_sizes_still_give_valid_posts() -> None:
 
 def test_the_handoff_dm_carries_package_facts_and_what_was_tried() -> None:
     package = "## Problem\nPrinter offline.\n\n## What we've tried\nRestart <spooler>."
-    text, blocks = handoff_dm_blocks(f.pickup(package=package))
+    delivery = handoff_dm_delivery(f.pickup(package=package))
+    assert delivery.snippet is None and len(delivery.messages) == 1
+    text, blocks = delivery.messages[0]
     check_blocks(blocks, surface="message")
     assert text == "You picked up #7 Printer offline, escalated by Alice."
     assert blocks[0]["text"]["text"] == "You picked up #7 Printer offline"
@@ -160,20 +162,6 @@ def test_the_handoff_dm_carries_package_facts_and_what_was_tried() -> None:
     for needle in ("*Escalated by*\nAlice", "*Ticket*\n#4521", "Needs domain admin rights", "Spooler crashes on job 12",
                    "did not work (crashed again)", "*Problem*", "Restart &lt;spooler&gt;."):
         assert needle in body
-    assert "Shortened" not in body
-    delivery = handoff_dm_delivery(f.pickup(package=package))
-    assert delivery.snippet is None and delivery.messages == [(text, blocks)]
-
-
-def test_a_long_handoff_package_is_visibly_shortened_in_one_message() -> None:
-    package = "\n\n".join(f"## Step {i}\n" + "tried the thing " * 60 for i in range(20))  # ~19.5k chars
-    many_facts = tuple(f"fact {i} " + "detail " * 150 for i in range(60))
-    _, blocks = handoff_dm_blocks(f.pickup(package=package, fact_texts=many_facts))
-    check_blocks(blocks, surface="message")
-    body = " ".join(f.mrkdwn_texts(blocks))
-    assert "Shortened to fit one message" in body and f"of {len(package):,} characters shown" in body
-    assert "more not shown here" in body
-    assert "*Step 0*" in body
 
 
 def test_the_handoff_delivery_sends_everything_split_or_as_a_file() -> None:
@@ -193,6 +181,6 @@ def test_the_handoff_delivery_sends_everything_split_or_as_a_file() -> None:
 
 
 def test_replies_are_escaped_and_chunked() -> None:
-    delivery = reply_blocks("**Try this:** restart <!everyone>")
+    delivery = message_chunks("**Try this:** restart <!everyone>")
     assert delivery.messages[0][1][0]["text"]["text"] == "*Try this:* restart &lt;!everyone&gt;"
-    assert reply_blocks("y " * 30_000).snippet == "y " * 30_000
+    assert message_chunks("y " * 30_000).snippet == "y " * 30_000

@@ -13,7 +13,7 @@ from typing import Any
 from adapters.slack import labels as w
 from adapters.slack.text import escape
 from core.events import TurnAnswered
-from core.notify import dispatch
+from core.notify import QuietNotifier, dispatch
 from tests.adapters.slack.conftest import Bot
 from tests.e2e.slack.conftest import CHANNEL
 from tests.fakes.slack_api import SlackCall
@@ -158,7 +158,7 @@ async def test_a_cancelled_turn_clears_the_status_and_says_it_stopped(feedback_b
 
 
 
-class HeardAnswers:
+class HeardAnswers(QuietNotifier):
     def __init__(self) -> None:
         self.events: list[TurnAnswered] = []
 

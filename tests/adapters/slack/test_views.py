@@ -12,13 +12,10 @@ from adapters.slack.actions import (
     CHANNEL_BLOCK,
     ESCALATED_STATUS_BLOCK,
     NOTE_BLOCK,
-    REASON_BLOCK,
     RESOLVED_STATUS_BLOCK,
-    SUMMARY_BLOCK,
-    TARGET_BLOCK,
-    TEXT_BLOCK,
-    TIME_BLOCK,
+    SETTINGS_CALLBACK,
     TIME_ENTRIES_BLOCK,
+    ModalMeta,
     decode_metadata,
     decode_value,
     read_submission,
@@ -26,18 +23,18 @@ from adapters.slack.actions import (
 from adapters.slack.limits import check_view
 from adapters.slack.views import (
     escalate_modal,
-    fact_modal,
-    failed_modal,
+    form_modal,
     home_view,
     loading_modal,
     message_modal,
     note_parts,
-    partial_modal,
     resolve_modal,
     settings_modal,
     settings_values,
     submission_errors,
 )
+from core.actions import ActionId
+from core.forms import FORMS, FormName
 from core.metric import DEFINITION, summarize
 from core.previews import Preview
 from tests.adapters.slack import factories as f
@@ -71,6 +68,9 @@ def submit(view: dict[str, Any], edits: dict[str, str | None] | None = None) -> 
                 "type": kind, "selected_conversation": edits.get(block["block_id"], element.get("initial_conversation"))}}
     joins = decode_metadata(view["private_metadata"]).joins if "private_metadata" in view else ()
     return read_submission(state, joins=joins)
+
+
+SUMMARY_BLOCK, TIME_BLOCK, REASON_BLOCK, TARGET_BLOCK, TEXT_BLOCK = "summary", "log_time", "reason", "target", "text"
 
 
 def input_ids(view: dict[str, Any]) -> set[str]:
@@ -114,7 +114,7 @@ def test_the_resolve_modal_offers_time_and_says_when_composed_deterministically(
     assert "Composed deterministically" in texts and "(timeout)" in texts
     time = next(b for b in view["blocks"] if b.get("block_id") == TIME_BLOCK)
     assert time["element"]["options"][0]["text"]["text"] == "Log 37 minutes on the ticket"
-    assert submit(view, {TIME_BLOCK: "log"})[TIME_BLOCK] == "log"
+    assert submit(view, {TIME_BLOCK: "true"})[TIME_BLOCK] == "true"
     assert submit(view)[TIME_BLOCK] is None
     plain = resolve_modal(preview("note"), summary_default="", offer_time_minutes=None)
     assert TIME_BLOCK not in input_ids(plain)
@@ -133,8 +133,8 @@ def test_a_50000_character_note_is_split_over_boxes_never_cut() -> None:
     values = submit(view)
     assert values[NOTE_BLOCK] == note  # joined back exactly
     assert len(values[SUMMARY_BLOCK] or "") <= 500
-    expected = f"The note is {len(note.strip()):,} characters; at most 20,000 fit."
-    assert submission_errors("resolve", values) == {"note_1": expected}
+    errors = submission_errors("rf_resolve", values)
+    assert set(errors) == {"note_1"} and f"{len(note.strip()):,} characters; at most 20,000" in errors["note_1"]
 
 
 @settings(max_examples=60)
@@ -147,74 +147,110 @@ def test_note_parts_join_back_exactly(text: str) -> None:
     assert submit(view)[NOTE_BLOCK] == text
 
 
-@pytest.mark.parametrize("kind, block, sizes, required", [
-    ("resolve", NOTE_BLOCK, {1: True, 20_000: True, 20_001: False}, True),
-    ("resolve", SUMMARY_BLOCK, {500: True, 501: False}, False),
-    ("escalate", REASON_BLOCK, {1: True, 500: True, 501: False}, True),
-    ("fact", TEXT_BLOCK, {1: True, 1000: True, 1001: False}, True),
-    ("partial", TEXT_BLOCK, {1: True, 3000: True, 3001: False}, True),
-    ("failed", TEXT_BLOCK, {3000: True, 3001: False}, False),
+@pytest.mark.parametrize("callback, block, sizes, required", [
+    ("rf_resolve", NOTE_BLOCK, {1: True, 20_000: True, 20_001: False}, False),  # empty: written from the session
+    ("rf_resolve", SUMMARY_BLOCK, {500: True, 501: False}, False),
+    ("rf_escalate", REASON_BLOCK, {1: True, 500: True, 501: False}, True),
+    ("rf_add_fact", TEXT_BLOCK, {1: True, 1000: True, 1001: False}, True),
+    ("rf_edit_fact", TEXT_BLOCK, {1000: True, 1001: False}, True),
+    ("rf_confirm_item", TEXT_BLOCK, {1000: True, 1001: False}, False),  # empty: the assistant words it
+    ("rf_fix_partial", "notes", {1: True, 3000: True, 3001: False}, True),
+    ("rf_fix_failed", REASON_BLOCK, {3000: True, 3001: False}, False),
 ])
-def test_submission_limits_at_their_boundaries(kind: str, block: str, sizes: dict[int, bool], required: bool) -> None:
-    base = {NOTE_BLOCK: "Fixed."} if kind == "resolve" else {}
+def test_submission_limits_are_core_s_at_their_boundaries(callback: str, block: str, sizes: dict[int, bool],
+                                                          required: bool) -> None:
     error_key = "note_1" if block == NOTE_BLOCK else block
     for size, ok in sizes.items():
-        errors = submission_errors(kind, {**base, block: "n" * size})
+        errors = submission_errors(callback, {block: "n" * size})
         assert (errors == {}) is ok, (size, errors)
         if not ok:
             assert error_key in errors and f"{size:,}" in errors[error_key]
     for empty in ("", None, "   \n"):
-        assert (error_key in submission_errors(kind, {**base, block: empty})) is required
+        assert (error_key in submission_errors(callback, {block: empty})) is required
+
+
+def modals() -> dict[str, dict[str, Any]]:
+    meta = ModalMeta(session_id=7, fix_id=55)
+    return {"resolve": resolve_modal(preview("x"), summary_default="", offer_time_minutes=None),
+            "escalate": escalate_modal(preview("p"), targets=[]),
+            "fact": form_modal(ActionId.ADD_FACT, ModalMeta(session_id=7)),
+            "partial": form_modal(ActionId.FIX_PARTIAL, meta), "failed": form_modal(ActionId.FIX_FAILED, meta),
+            "own words": form_modal(ActionId.CONFIRM_ITEM, ModalMeta(session_id=7, item_id=31)),
+            "settings": settings_modal({})}
 
 
 def test_error_keys_name_real_input_blocks() -> None:
-    views = {"resolve": resolve_modal(preview("x"), summary_default="", offer_time_minutes=None),
-             "escalate": escalate_modal(session_id=7, version=3, package_preview="p", targets=[]),
-             "fact": fact_modal(7, None), "partial": partial_modal(7, 55), "failed": failed_modal(7, 55),
-             "settings": settings_modal({})}
-    bad = {NOTE_BLOCK: "", SUMMARY_BLOCK: "s" * 501, REASON_BLOCK: "r" * 5000, TEXT_BLOCK: "t" * 3001,
-           RESOLVED_STATUS_BLOCK: "abc", ESCALATED_STATUS_BLOCK: "-1"}
-    for kind, view in views.items():
+    bad = {NOTE_BLOCK: "n" * 20_001, SUMMARY_BLOCK: "s" * 501, REASON_BLOCK: "r" * 5000, TEXT_BLOCK: "t" * 3001,
+           "notes": "t" * 3001, RESOLVED_STATUS_BLOCK: "abc", ESCALATED_STATUS_BLOCK: "-1"}
+    for kind, view in modals().items():
         errors = submission_errors(view["callback_id"], bad)
         assert errors and set(errors) <= input_ids(view), kind
     with pytest.raises(ValueError):
         submission_errors("rf_nope", {})
 
 
-def test_the_escalate_modal_has_reason_target_and_a_read_only_package() -> None:
+def test_modals_are_rendered_from_core_s_form_declarations() -> None:
+    names = {"resolve": FormName.RESOLVE, "escalate": FormName.ESCALATE, "fact": FormName.ADD_FACT,
+             "partial": FormName.FIX_PARTIAL, "failed": FormName.FIX_FAILED, "own words": FormName.CONFIRM_ITEM}
+    for kind, view in modals().items():
+        if kind not in names:
+            continue
+        form = FORMS[names[kind]]
+        assert view["title"]["text"] == form.title and view["submit"]["text"] == form.submit, kind
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        for field in form.fields:
+            block = inputs.get("note_1" if field.name == NOTE_BLOCK else field.name)
+            if block is None:
+                assert field.kind in ("member", "toggle"), (kind, field.name)  # no colleagues, no time to log
+                continue
+            assert block["label"]["text"] == field.label and bool(block.get("optional")) is not field.required
+            assert block.get("hint", {}).get("text") == field.help, (kind, field.name)
+            element = block["element"]
+            assert element.get("multiline", False) is (field.kind == "long_text")
+            assert element["max_length"] == min(field.max_chars or 3000, 3000)
+
+
+def test_confirm_in_my_words_names_the_item_and_may_be_left_empty() -> None:
+    view = form_modal(ActionId.CONFIRM_ITEM, ModalMeta(session_id=7, item_id=31))
+    assert view["callback_id"] == "rf_confirm_item" and view["title"]["text"] == "Confirm as a fact"
+    meta = decode_metadata(view["private_metadata"])
+    assert (meta.session_id, meta.item_id, meta.ref) == (7, 31, 31)
+    (box,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert box["block_id"] == TEXT_BLOCK and box["optional"] is True and box["element"]["max_length"] == 1000
+    assert submit(view, {TEXT_BLOCK: "Every printer on floor 2"})[TEXT_BLOCK] == "Every printer on floor 2"
+
+
+def test_the_escalate_modal_has_reason_target_and_the_package_to_edit() -> None:
     targets = [(i, f"Member {i}") for i in range(150)]
     package = "## Problem\nPrinter <!here> & spooler.\n\n" + "We tried things. " * 1200  # ~20k
-    view = escalate_modal(session_id=7, version=4, package_preview=package, targets=targets)
-    assert view["callback_id"] == "rf_escalate" and view["submit"]["text"] == "Post"
+    view = escalate_modal(preview(package), targets=targets)
+    assert view["callback_id"] == "rf_escalate" and view["submit"]["text"] == "Escalate"
     reason = next(b for b in view["blocks"] if b.get("block_id") == REASON_BLOCK)
     assert reason["element"]["max_length"] == 500 and not reason.get("optional")
     target = next(b for b in view["blocks"] if b.get("block_id") == TARGET_BLOCK)
     assert len(target["element"]["options"]) == 100 and target["optional"]
-    assert "first 100 of 150" in str(view)
-    sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
-    assert "*Problem*\nPrinter &lt;!here&gt; &amp; spooler." in sections[1]
-    assert f.words("".join(sections)).count("Wetriedthings.") == 1200
+    assert "first 100 of 150" in str(view) and "never customer-visible" in str(view)
     meta = decode_metadata(view["private_metadata"])
-    assert (meta.session_id, meta.version) == (7, 4)
+    assert (meta.session_id, meta.version) == (7, 3)
     values = submit(view, {REASON_BLOCK: "Needs admin", TARGET_BLOCK: "12"})
-    assert (values[REASON_BLOCK], values[TARGET_BLOCK]) == ("Needs admin", "12")
-    no_targets = escalate_modal(session_id=7, version=4, package_preview="p", targets=[])
+    assert (values[REASON_BLOCK], values[TARGET_BLOCK], values[NOTE_BLOCK]) == ("Needs admin", "12", package)
+    no_targets = escalate_modal(preview("p"), targets=[])
     assert TARGET_BLOCK not in input_ids(no_targets)
 
 
 def test_partial_failed_and_fact_modals_remember_what_they_act_on() -> None:
-    partial = partial_modal(7, 55)
-    assert partial["callback_id"] == "rf_partial" and decode_metadata(partial["private_metadata"]).fix_id == 55
-    failed = failed_modal(7, 55)
-    assert failed["callback_id"] == "rf_failed" and failed["blocks"][0]["optional"] is True
-    add = fact_modal(7, None)
+    partial = form_modal(ActionId.FIX_PARTIAL, ModalMeta(session_id=7, fix_id=55))
+    assert partial["callback_id"] == "rf_fix_partial" and decode_metadata(partial["private_metadata"]).fix_id == 55
+    failed = form_modal(ActionId.FIX_FAILED, ModalMeta(session_id=7, fix_id=55))
+    assert failed["callback_id"] == "rf_fix_failed" and failed["blocks"][0]["optional"] is True
+    add = form_modal(ActionId.ADD_FACT, ModalMeta(session_id=7))
     assert add["title"]["text"] == "Add a fact" and decode_metadata(add["private_metadata"]).fact_id is None
-    edit = fact_modal(7, 101, "Printer is PRN-02")
+    edit = form_modal(ActionId.EDIT_FACT, ModalMeta(session_id=7, fact_id=101), initial={"text": "Printer is PRN-02"})
     assert edit["title"]["text"] == "Edit a fact" and decode_metadata(edit["private_metadata"]).fact_id == 101
     assert submit(edit)[TEXT_BLOCK] == "Printer is PRN-02"
-    assert submit(failed, {TEXT_BLOCK: "Still offline"})[TEXT_BLOCK] == "Still offline"
+    assert submit(failed, {REASON_BLOCK: "Still offline"})[REASON_BLOCK] == "Still offline"
     long_fact = "Printer <x> " * 420  # 5040 chars, more than a fact may hold
-    too_long = fact_modal(7, 101, long_fact)
+    too_long = form_modal(ActionId.EDIT_FACT, ModalMeta(session_id=7, fact_id=101), initial={"text": long_fact})
     assert "initial_value" not in too_long["blocks"][-1]["element"]
     shown = "".join(b["text"]["text"] for b in too_long["blocks"] if b["type"] == "section")
     assert f.words(shown) == f.words(long_fact.replace("<", "&lt;").replace(">", "&gt;"))
@@ -228,7 +264,7 @@ def test_settings_show_current_prefs_and_read_back() -> None:
     assert channel["type"] == "conversations_select" and channel["default_to_current_conversation"] is False
     assert channel["initial_conversation"] == "C0ESC"
     values = submit(view, {TIME_ENTRIES_BLOCK: "on", ESCALATED_STATUS_BLOCK: "43"})
-    assert submission_errors("settings", values) == {}
+    assert submission_errors(SETTINGS_CALLBACK, values) == {}
     assert settings_values(values) == {"slack_escalation_channel": "C0ESC", "cw_resolved_status_id": 42,
                                        "cw_escalated_status_id": 43, "cw_time_entries": True}
     empty = settings_modal({})
@@ -236,7 +272,7 @@ def test_settings_show_current_prefs_and_read_back() -> None:
     assert "initial_options" not in empty["blocks"][-1]["element"]
     assert settings_values(submit(empty)) == {"slack_escalation_channel": None, "cw_resolved_status_id": None,
                                               "cw_escalated_status_id": None, "cw_time_entries": False}
-    assert set(submission_errors("settings", {RESOLVED_STATUS_BLOCK: "4x", CHANNEL_BLOCK: "C1"})) == {RESOLVED_STATUS_BLOCK}
+    assert set(submission_errors(SETTINGS_CALLBACK, {RESOLVED_STATUS_BLOCK: "4x", CHANNEL_BLOCK: "C1"})) == {RESOLVED_STATUS_BLOCK}
 
 
 def test_home_without_metrics_lists_sessions_and_the_queue_with_pick_up() -> None:

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft6Validator, ValidationError
 
 from adapters.teams import cards
-from adapters.teams.card_actions import KINDS, CardActionInput, FormAction, action_data, parse_action, verb
+from adapters.teams.card_actions import KINDS, action_data, input_names, parse_action, verb
 from adapters.teams.cards_base import safe, utf16_size
-from core.cards import ActionId
+from adapters.teams.cards_forms import form_card
+from core.actions import Action, ActionId
 from core.cards import lane_card as neutral_lane
+from core.forms import FORMS, FieldKind, FormName
 from core.handoffs import Pickup, QueueEntry
 from core.metric import DEFINITION, summarize
 from core.models import (Fact, FactSource, Fix, FixAuthor, Handoff, HandoffIntent, ItemKind, Member, Role, Session,
@@ -68,19 +70,42 @@ def shown_text(card: dict[str, Any]) -> str:
 
 
 def inputs_of(card: dict[str, Any]) -> dict[str, str]:
-    """What a client merges into the data on submit: every input with a value (or "")."""
-    return {node["id"]: node.get("value", "x") for node in walk(card) if str(node.get("type", "")).startswith("Input.")}
+    """What a client merges into the data on submit: the inputs of the button's own card (a card
+    unfolded by Action.ShowCard, or the card itself), each with its value (or "x")."""
+    return {node["id"]: node.get("value", "x") for node in own_elements(card)
+            if str(node.get("type", "")).startswith("Input.")}
 
 
-def clicks(card: dict[str, Any]) -> list[tuple[dict[str, Any], CardActionInput, CardActionInput]]:
-    """Each Execute button parsed from its invoke and from its Action.Submit fallback."""
+def own_elements(node: Any) -> Any:
+    """Every dict of a card without descending into the cards its ShowCard buttons unfold."""
+    if isinstance(node, dict):
+        yield node
+        for key, value in node.items():
+            if not (key == "card" and node.get("type") == "Action.ShowCard"):
+                yield from own_elements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from own_elements(value)
+
+
+def cards_with_buttons(card: dict[str, Any]) -> Any:
+    """The card and each card its ShowCard buttons unfold, with the Execute buttons of each."""
+    yield card, [n for n in own_elements(card) if n.get("type") == "Action.Execute"]
+    for shown in of_type(card, "Action.ShowCard"):
+        yield from cards_with_buttons(shown["card"])
+
+
+def clicks(card: dict[str, Any]) -> list[tuple[dict[str, Any], Action, Action]]:
+    """Each Execute button parsed from its invoke and from its Action.Submit fallback, with the
+    inputs a client gathers for it (its own card's, as `associatedInputs: auto` says)."""
     found = []
-    for button in of_type(card, "Action.Execute"):
-        inputs = inputs_of(card)
-        invoke = {"action": {"type": "Action.Execute", "verb": button["verb"], "data": {**button["data"], **inputs}},
-                  "trigger": "manual"}
-        assert button["fallback"]["type"] == "Action.Submit"
-        found.append((button, parse_action(invoke), parse_action({**button["fallback"]["data"], **inputs})))
+    for own, buttons in cards_with_buttons(card):
+        inputs = inputs_of(own)
+        for button in buttons:
+            invoke = {"action": {"type": "Action.Execute", "verb": button["verb"],
+                                 "data": {**button["data"], **inputs}}, "trigger": "manual"}
+            assert button["fallback"]["type"] == "Action.Submit"
+            found.append((button, parse_action(invoke), parse_action({**button["fallback"]["data"], **inputs})))
     return found
 
 
@@ -107,6 +132,9 @@ def every_card() -> dict[str, dict[str, Any]]:
         "queue_empty": cards.queue_card([]),
         "stats": cards.stats_card([summarize(7, 3, [30.0, 200.0]), summarize(30, 0, [])]),
         "help": cards.help_card(),
+        "form_refused": form_card(ActionId.ESCALATE, 42, values={"reason": "", "note": "n"}, members=[(2, BEN.name)],
+                                  error=("reason", "Why escalate is required.")),
+        "form_asked": form_card(ActionId.FIX_FAILED, 42, 9),
     }
 
 
@@ -133,32 +161,87 @@ def test_every_card_validates_fits_and_its_buttons_round_trip(name: str) -> None
     assert card["version"] == "1.5" and cards.card_size_ok(card)
     for button, invoked, submitted in clicks(card):
         assert invoked == submitted
-        assert button["verb"] == verb(invoked.action) and invoked.session_id == 42
-        assert invoked.inputs == {k: v for k, v in inputs_of(card).items()}
+        assert button["verb"] == verb(invoked.id) and invoked.session_id == 42
+        assert set(invoked.values) <= set(input_names(invoked.id))
     assert "<at>" not in json.dumps(card, ensure_ascii=False)
 
 
 def test_open_lane_buttons_name_objects_by_id_and_unfold_forms() -> None:
     card = every_card()["lane"]
-    by_action = {parsed.action: parsed for _, parsed, _ in clicks(card)}
+    by_action = {parsed.id: parsed for _, parsed, _ in clicks(card)}
     assert by_action[ActionId.CONFIRM_ITEM].ref in (31, 32)
     assert {b["data"]["r"] for b in of_type(card, "Action.Execute") if b["verb"] == "rf_confirm_item"} == {31, 32}
-    assert {ActionId.PREVIEW_RESOLVE, ActionId.PARK, FormAction.POST_ESCALATION, FormAction.ADD_FACT} <= set(by_action)
+    assert {ActionId.PREVIEW_RESOLVE, ActionId.PARK, ActionId.ESCALATE, ActionId.ADD_FACT} <= set(by_action)
     forms = {a["title"]: a["card"] for a in of_type(card, "Action.ShowCard")}
     choice = of_type(forms["Escalate"], "Input.ChoiceSet")[0]
     assert choice["id"] == "target" and [c["value"] for c in choice["choices"]] == ["2", "3"]
     assert choice["choices"][0]["title"] == "Ben ＜at＞Boss＜/at＞"
-    assert [i["id"] for i in of_type(forms["Add fact"], "Input.Text")] == ["fact_text"]
+    assert [i["id"] for i in of_type(forms["Escalate"], "Input.Text")] == ["reason", "note"]
+    assert [i["id"] for i in of_type(forms["Add a fact"], "Input.Text")] == ["text"]
     assert "No fix suggested yet." in shown_text(card) and "F1 Crashes since the update ＜at＞Boss＜/at＞" in shown_text(card)
+
+
+def test_forms_are_rendered_from_the_declarations() -> None:
+    """Label, required (with its error), limit, kind and help of every field come from core/forms.py."""
+    lane = every_card()["lane"]
+    fix = every_card()["lane_fix"]
+    forms = {a["title"]: a["card"] for card in (fix, lane) for a in of_type(card, "Action.ShowCard")}
+    shown = {"Escalate": FormName.ESCALATE, "Add a fact": FormName.ADD_FACT, "Partly": FormName.FIX_PARTIAL,
+             "Didn't work": FormName.FIX_FAILED, "Confirm in my words…": FormName.CONFIRM_ITEM}
+    for name, form_name in shown.items():
+        form, card = FORMS[form_name], forms[name]
+        inputs = {n["id"]: n for n in walk(card) if str(n.get("type", "")).startswith("Input.")}
+        assert list(inputs) == [f.name for f in form.fields]
+        for field in form.fields:
+            element = inputs[field.name]
+            assert element["label"] == field.label
+            assert element.get("isRequired", False) == field.required
+            assert ("errorMessage" in element) == field.required
+            assert element.get("maxLength") == field.max_chars
+            kind = {FieldKind.MEMBER: "Input.ChoiceSet", FieldKind.TOGGLE: "Input.Toggle"}.get(field.kind, "Input.Text")
+            assert element["type"] == kind
+            if kind == "Input.Text":
+                assert element["isMultiline"] == (field.kind == FieldKind.LONG_TEXT)
+            if field.help:
+                assert field.help in shown_text(card)
+        [submit] = of_type(card, "Action.Execute")
+        assert submit["title"] == form.submit and submit["data"]["rf"] == str(form_name)
+
+
+def test_each_open_item_can_be_confirmed_in_own_words() -> None:
+    card = every_card()["lane"]
+    own = [a for a in of_type(card, "Action.ShowCard") if a["title"] == "Confirm in my words…"]
+    assert len(own) == 2
+    for show, item in zip(own, (31, 32), strict=True):
+        [text] = of_type(show["card"], "Input.Text")
+        [submit] = of_type(show["card"], "Action.Execute")
+        assert (text["id"], submit["verb"], submit["data"]["r"]) == ("text", "rf_confirm_item", item)
+        parsed = parse_action({"action": {"type": "Action.Execute", "verb": submit["verb"],
+                                          "data": {**submit["data"], "text": "Outlook 2021"}}})
+        assert parsed == Action(id=ActionId.CONFIRM_ITEM, session_id=42, ref=item, values={"text": "Outlook 2021"})
+    assert not [a for a in of_type(every_card()["lane_escalated"], "Action.ShowCard")]
+
+
+def test_a_refused_form_comes_back_with_the_error_by_its_field() -> None:
+    card = every_card()["form_refused"]
+    body = card["body"]
+    at = next(i for i, n in enumerate(body) if n.get("id") == "reason")
+    after = [n for n in body[at + 1:at + 4] if n.get("type") == "TextBlock"]
+    assert any(n["text"] == "Why escalate is required." and n.get("color") == "Attention" for n in after)
+    assert next(n for n in body if n.get("id") == "note")["value"] == "n"
+    [(_, parsed, _)] = clicks(card)
+    assert parsed.id == ActionId.ESCALATE and set(parsed.values) == {"reason", "target", "note"}
+    [(_, asked, _)] = clicks(every_card()["form_asked"])
+    assert (asked.id, asked.ref) == (ActionId.FIX_FAILED, 9)
 
 
 def test_fix_outcome_forms_and_banner() -> None:
     card = every_card()["lane_banner"]
     forms = {a["title"]: a["card"] for a in of_type(card, "Action.ShowCard")}
-    assert of_type(forms["Partly"], "Input.Text")[0]["id"] == "partial_notes"
-    assert of_type(forms["Didn't work"], "Input.Text")[0]["id"] == "failure_reason"
-    parsed = {p.action: p for _, p, _ in clicks(card)}
-    assert parsed[FormAction.POST_PARTIAL].ref == parsed[FormAction.POST_FAILED].ref == 9
+    assert of_type(forms["Partly"], "Input.Text")[0]["id"] == "notes"
+    assert of_type(forms["Didn't work"], "Input.Text")[0]["id"] == "reason"
+    parsed = {p.id: p for _, p, _ in clicks(card)}
+    assert parsed[ActionId.FIX_PARTIAL].ref == parsed[ActionId.FIX_FAILED].ref == 9
     assert parsed[ActionId.APPLY_FIX].ref == parsed[ActionId.OUTCOME_CONFIRM].ref == 9
     banner = [c for c in of_type(card, "Container") if c.get("style") == "warning"]
     assert len(banner) == 1 and "Confirm outcome?" in shown_text(banner[0])
@@ -168,14 +251,14 @@ def test_fix_outcome_forms_and_banner() -> None:
 
 def test_escalated_lane_offers_only_pick_up_and_resolved_none() -> None:
     parsed = [p for _, p, _ in clicks(every_card()["lane_escalated"])]
-    assert [(p.action, p.ref) for p in parsed] == [(ActionId.PICKUP, 77)]
+    assert [(p.id, p.ref) for p in parsed] == [(ActionId.PICKUP, 77)]
     assert clicks(every_card()["lane_resolved"]) == [] and not of_type(every_card()["lane_resolved"], "Action.ShowCard")
 
 
 def test_escalation_post_before_and_after_claim() -> None:
     open_post, claimed = every_card()["post"], every_card()["post_claimed"]
     [(_, pick, _)] = clicks(open_post)
-    assert (pick.action, pick.session_id, pick.ref) == (ActionId.PICKUP, 42, 77)
+    assert (pick.id, pick.session_id, pick.ref) == (ActionId.PICKUP, 42, 77)
     assert clicks(claimed) == [] and "Picked up by Ben." in shown_text(claimed)
     assert {f["title"]: f["value"] for f in of_type(open_post, "FactSet")[0]["facts"]}["Ticket"] == "#5120"
 
@@ -187,7 +270,9 @@ def test_resolution_card_is_an_editable_form_at_its_version() -> None:
     assert (summary["id"], summary["maxLength"], summary["value"]) == ("summary", 500, "Profile rebuilt")
     assert of_type(card, "Input.Toggle")[0]["id"] == "log_time"
     [(_, parsed, _)] = clicks(card)
-    assert (parsed.action, parsed.version, parsed.inputs["note"]) == (FormAction.POST_RESOLUTION, 7, "## Summary\nFixed <b>")
+    assert (parsed.id, parsed.values["note"], parsed.values["summary"]) == (
+        ActionId.RESOLVE, "## Summary\nFixed <b>", "Profile rebuilt")
+    assert "25 minutes" in shown_text(card)
     assert "without the assistant (assistant off)" in shown_text(card)
     plain = cards.resolution_card(Preview(kind="resolve", session_id=42, state_version=1, markdown="n", composed_by="assistant"),
                                   summary_default="", offer_time_minutes=None)
@@ -236,7 +321,7 @@ def test_an_oversized_lane_moves_text_out_visibly_and_loses_nothing() -> None:
     for section in neutral.sections:
         for line in section.lines:
             assert safe(line.text) in shown or safe(line.text) in overflow, line.text[:40]
-    assert {p.action for _, p, _ in clicks(render.card)} == {p.action for _, p, _ in clicks(cards.render_card(neutral))}
+    assert {p.id for _, p, _ in clicks(render.card)} == {p.id for _, p, _ in clicks(cards.render_card(neutral))}
 
 
 def test_long_queues_count_what_does_not_fit() -> None:
@@ -258,16 +343,16 @@ def test_card_size_ok_refuses_a_card_over_the_limit() -> None:
 KNOWN = sorted(KINDS)
 ids = st.integers(min_value=1, max_value=2**63 - 1)
 texts = st.text(max_size=50)
-input_values = st.dictionaries(st.sampled_from(["note", "summary", "reason", "target", "partial_notes",
-                                                "failure_reason", "fact_text", "log_time"]), texts)
 
 
-@given(st.sampled_from(KNOWN), ids, st.none() | ids, st.none() | st.integers(0, 10**6), input_values)
-def test_what_buttons_carry_parses_back_in_both_forms(name: str, session: int, ref: int | None, version: int | None,
-                                                      inputs: dict[str, str]) -> None:
+@given(st.sampled_from(KNOWN), ids, st.none() | ids, st.data())
+def test_what_buttons_carry_parses_back_in_both_forms(name: str, session: int, ref: int | None,
+                                                      draw: st.DataObject) -> None:
     kind = KINDS[name]
-    data = {**action_data(kind, session, ref, version=version), **inputs}
-    expected = CardActionInput(action=kind, session_id=session, ref=ref, inputs=inputs, version=version)
+    names = input_names(kind)
+    inputs = draw.draw(st.dictionaries(st.sampled_from(names), texts)) if names else {}
+    data = {**action_data(kind, session, ref), **inputs, "not_a_field": "ignored"}
+    expected = Action(id=kind, session_id=session, ref=ref, values=inputs)
     wire = json.loads(json.dumps(data))
     assert parse_action(wire) == expected
     assert parse_action({"action": {"type": "Action.Execute", "verb": verb(kind), "data": wire}}) == expected
@@ -296,14 +381,14 @@ def test_without_a_known_action_nothing_parses(data: dict[str, object], unknown:
 
 @pytest.mark.parametrize("change", [
     {"s": True}, {"s": "42"}, {"s": 0}, {"s": -1}, {"s": 4.0}, {"s": 2**63}, {"r": 0}, {"r": "9"}, {"r": False},
-    {"v": -1}, {"v": "7"}, {"note": 5}, {"reason": None}, {"rf": "PICKUP"},
+    {"note": 5}, {"reason": None}, {"target": 2}, {"rf": "ESCALATE"},
 ])
 def test_a_damaged_field_is_refused(change: dict[str, object]) -> None:
-    data = {**action_data(ActionId.PICKUP, 42, 77), **change}
+    data = {**action_data(ActionId.ESCALATE, 42, 77), **change}
     with pytest.raises(ValueError):
         parse_action(data)
     with pytest.raises(ValueError):
-        parse_action({"action": {"type": "Action.Execute", "verb": "rf_pickup", "data": data}})
+        parse_action({"action": {"type": "Action.Execute", "verb": "rf_escalate", "data": data}})
 
 
 @pytest.mark.parametrize("action", [

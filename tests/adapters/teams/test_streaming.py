@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from adapters.teams import replies as r
 from core.events import TurnAnswered
-from core.notify import dispatch
+from core.notify import QuietNotifier, dispatch
 from tests.adapters.teams.live_bot import CHAT, LiveBot, live  # noqa: F401  (the fixture)
 from tests.fakes.bot_connector import Posted
 
@@ -173,7 +173,7 @@ async def test_a_cancelled_turn_ends_its_stream_saying_it_was_stopped(live: Live
 
 
 
-class HeardAnswers:
+class HeardAnswers(QuietNotifier):
     def __init__(self) -> None:
         self.events: list[TurnAnswered] = []
 

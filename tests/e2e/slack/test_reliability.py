@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from tests.e2e.slack.conftest import CHANNEL, TEAM, SlackBot, next_ts
+from tests.e2e.slack.conftest import CHANNEL, TEAM, SlackBot, find_buttons, next_ts
 from tests.fakes.slack_requests import app_home_opened, app_mention, block_action, event_callback, message_event
 
 
@@ -73,8 +73,7 @@ async def test_a_click_naming_another_workspaces_session_is_refused(slack_bot: S
     await bot.settle()
     ref = await bot.load_lane_ref(1)
     bot.slack.add_user("UEVE", "Eve", email="eve@other.example", team_id="T2")
-    button = [b for b in json.loads(json.dumps(bot.lane_blocks(1))) if b.get("accessory", {}).get("action_id") == "rf_confirm_item"]
-    value = button[0]["accessory"]["value"]
+    value = find_buttons(bot.lane_blocks(1), "rf_confirm_item")[0]["value"]
     reply = await bot.client.post_interaction(block_action("T2", "UEVE", "rf_confirm_item", value, channel="C2",
                                                            message_ts=ref["ts"], trigger_id=bot.slack.trigger_id()))
     assert reply.status == 200

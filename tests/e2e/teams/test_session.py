@@ -34,15 +34,16 @@ async def test_a_session_worked_in_teams_end_to_end(bot: TeamsBot) -> None:
     card = card_of(bot.current(chain, lane["activity_id"]))
     assert card is not None and QUESTION in shown_text(card)
 
-    # Confirm the question: the invoke is answered with the refreshed card, and the lane message is
-    # edited for everyone.
+    # Confirm the question: the assistant words the fact (a slow action), so the invoke is answered
+    # at once with a line and the lane message is edited for everyone when it is done.
     bot.anthropic.push_tool_use("record_fact", {"fact": "Outlook 2021 (build 2108) is installed."})
     updates_before = len(bot.connector.updated)
     confirm = button(card, "rf_confirm_item")
     status, body = await bot.click(EVE, bot.channel(DESK, chain.split("=")[-1]), confirm, reply_to=lane["activity_id"])
     assert status == 200, body
-    assert body["type"] == "application/vnd.microsoft.card.adaptive"
-    refreshed = body["value"]
+    assert body["type"] == "application/vnd.microsoft.activity.message" and "Confirming" in body["value"], body
+    await bot.settle()
+    refreshed = card_of(bot.current(chain, lane["activity_id"])) or {}
     assert "Outlook 2021 (build 2108) is installed." in shown_text(refreshed)
     assert not [n for n in _executes(refreshed) if n["verb"] == "rf_confirm_item"]
     edits = [u for u in bot.connector.updated[updates_before:] if u.activity_id == lane["activity_id"]]
@@ -58,15 +59,16 @@ async def test_a_session_worked_in_teams_end_to_end(bot: TeamsBot) -> None:
     note = next(n["value"] for n in _inputs(form) if n["id"] == "note")
     assert "Outlook 2021 add-in crash." in note
 
-    # Post it: the form turns into a confirmation for everyone and the conversation says resolved_local.
-    post = button(form, "rf_post_resolution")
+    # Post it: the form turns into a confirmation for everyone and the conversation says it, in words.
+    post = button(form, "rf_resolve")
     status, body = await bot.click(EVE, bot.channel(DESK, chain.split("=")[-1]), post, reply_to=form_id,
                                    inputs={"note": note, "summary": "Disabled the crashing add-in"})
-    assert status == 200, body
-    assert "resolved_local" in shown_text(body["value"])
+    assert status == 200 and "Posting the resolution of session #1" in body["value"], body  # slow: from the inbox
     await bot.settle()
-    assert "resolved_local" in shown_text(card_of(bot.current(chain, form_id)) or {})
-    assert any("resolved_local" in t for t in bot.texts(chain)), bot.texts(chain)
+    assert "resolved_local" not in shown_text(card_of(bot.current(chain, form_id)) or {})
+    assert "resolved the session" in shown_text(card_of(bot.current(chain, form_id)) or {})
+    assert any("resolved this session here (no ticket linked" in t for t in bot.texts(chain)), bot.texts(chain)
+    assert not any("resolved_local" in t for t in bot.texts(chain)), bot.texts(chain)
     view = await bot.app.engine.sessions.view(actor=_actor(account), session_id=sid)
     assert view.session.status == SessionStatus.RESOLVED
     final = card_of(bot.current(chain, lane["activity_id"]))
