@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import Conflict, Forbidden, NotFound
-from core.models import HandoffIntent, Member, Role, Session, SessionStatus
+from core.errors import Forbidden, NotFound
+from core.machines import handoff_rules, require_session_open
+from core.models import HandoffIntent, Member, Role, Session
 from core.ports import UnitOfWork
 
 WORKERS = frozenset({Role.OWNER, Role.ADMIN, Role.ENGINEER})
@@ -55,17 +56,13 @@ async def require_can_change(uow: UnitOfWork, member: Member, session: Session) 
     """R24: anyone in the account reads; changes are for engineers, and after an escalation has been
     picked up, for the handler and admins only. Escalated-awaiting-pickup and resolved are closed."""
     require_worker(member)
-    if session.status == SessionStatus.RESOLVED:
-        raise Conflict(f"Session #{session.id} is resolved; it can no longer change.", reason="session.closed_resolved",
-                       params={"session_id": session.id})
-    if session.status == SessionStatus.ESCALATED:
-        raise Conflict(f"Session #{session.id} is escalated and awaiting pickup; pick it up to continue.",
-                       reason="session.awaiting_pickup", params={"session_id": session.id})
+    require_session_open(session.status, session.id)
     if member.id == session.handler_id or member.role in MANAGERS:
         return  # the handler and admins may always change it; no need to look at the handoff
     handoff = await uow.handoffs.latest_for_session(
         account_id=session.account_id, session_id=session.id or 0, intent=HandoffIntent.ESCALATE
     )
-    if handoff is not None and handoff.claimed_by is not None:
+    if handoff is not None and handoff_rules(intent=handoff.intent, claimed=handoff.claimed_by is not None,
+                                             session_status=session.status).handler_only:
         raise Forbidden("After pickup only the session's handler or an admin can change it.",
                         reason="access.handler_only", params={"session_id": session.id})

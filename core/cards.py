@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from core.actions import ActionId
 from core.labels import FIX_STATUS_LABELS, OUTCOME_LABELS
-from core.machines import TERMINAL_FIX_STATUSES
-from core.models import FixAuthor, FixStatus, ItemKind, ItemStatus, Session, SessionStatus
+from core.machines import FixEvent, SessionEvent, fix_offers, session_accepts_changes, session_offers
+from core.models import FixAuthor, FixStatus, ItemKind, ItemStatus, Session
 from core.sessions import SessionView
 
 
@@ -49,6 +49,22 @@ class Card:
 
 
 
+# The button of each control core.machines offers: action, label, style.
+SESSION_BUTTONS: dict[SessionEvent, tuple[ActionId, str, str | None]] = {
+    SessionEvent.RESOLVE: (ActionId.PREVIEW_RESOLVE, "Preview resolution", "primary"),
+    SessionEvent.ESCALATE: (ActionId.ESCALATE, "Escalate", None),
+    SessionEvent.PARK: (ActionId.PARK, "Park", None),
+    SessionEvent.PICKUP: (ActionId.PICKUP, "Pick up", "primary"),
+}
+FIX_BUTTONS: dict[FixEvent, tuple[ActionId, str, str | None]] = {
+    FixEvent.APPLY: (ActionId.APPLY_FIX, "Apply", "primary"),
+    FixEvent.WORKED: (ActionId.FIX_WORKED, "Worked", None),
+    FixEvent.FAILED: (ActionId.FIX_FAILED, "Didn't work", "danger"),
+    FixEvent.PARTIAL: (ActionId.FIX_PARTIAL, "Partly", None),
+    FixEvent.DISMISS: (ActionId.FIX_DISMISS, "Dismiss", None),
+}
+
+
 def lane_card(view: SessionView) -> Card:
     s = view.session
     sid = s.id or 0
@@ -56,7 +72,7 @@ def lane_card(view: SessionView) -> Card:
     status = f"{str(s.status).capitalize()} · handler {handler}" + (f" · {ticket_line(s)}" if s.ticket_ref else "")
     facts = tuple(CardLine(text=f"{f.label} {f.text}") for f in view.facts)
     open_items = [i for i in view.items if i.status == ItemStatus.OPEN]
-    closed = s.status in (SessionStatus.RESOLVED, SessionStatus.ESCALATED)
+    closed = not session_accepts_changes(s.status)
 
     def item_lines(kind: ItemKind) -> tuple[CardLine, ...]:
         return tuple(
@@ -77,14 +93,10 @@ def lane_card(view: SessionView) -> Card:
         banner = CardLine(text=f"Confirm outcome? The assistant read that the fix {word}.", actions=(
             CardAction(id=ActionId.OUTCOME_CONFIRM, label="Confirm", session_id=sid, ref=fix.id, style="primary"),
             CardAction(id=ActionId.OUTCOME_NOT_YET, label="Not yet", session_id=sid, ref=fix.id)))
-    actions: tuple[CardAction, ...] = ()
-    if s.status in (SessionStatus.ACTIVE, SessionStatus.PARKED):
-        actions = (CardAction(id=ActionId.PREVIEW_RESOLVE, label="Preview resolution", session_id=sid, style="primary"),
-                   CardAction(id=ActionId.ESCALATE, label="Escalate", session_id=sid),
-                   CardAction(id=ActionId.PARK, label="Park", session_id=sid))
-    elif s.status == SessionStatus.ESCALATED:
-        actions = (CardAction(id=ActionId.PICKUP, label="Pick up", session_id=sid, ref=view.escalation.id if view.escalation else None,
-                              style="primary"),)
+    pickup_ref = view.escalation.id if view.escalation else None
+    actions = tuple(CardAction(id=SESSION_BUTTONS[e][0], label=SESSION_BUTTONS[e][1], style=SESSION_BUTTONS[e][2],
+                               session_id=sid, ref=pickup_ref if e is SessionEvent.PICKUP else None)
+                    for e in session_offers(s.status))
     return Card(title=f"#{sid} {s.title}", status_line=status, sections=tuple(sections), banner=banner, actions=actions)
 
 
@@ -112,15 +124,7 @@ def _fix_section(view: SessionView, closed: bool) -> CardSection:
         lines.append(CardLine(text=f"Why it failed: {fix.failure_reason}"))
     if fix.script:
         lines.append(CardLine(text=f"Script ({fix.script_language or 'script'}) drafted, {len(fix.script_params)} parameter(s)."))
-    actions: list[CardAction] = []
-    if not closed and fix.status not in TERMINAL_FIX_STATUSES:
-        if not fix.applied_at:
-            actions.append(CardAction(id=ActionId.APPLY_FIX, label="Apply", style="primary", session_id=sid, ref=fix.id))
-        actions += [
-            CardAction(id=ActionId.FIX_WORKED, label="Worked", session_id=sid, ref=fix.id),
-            CardAction(id=ActionId.FIX_FAILED, label="Didn't work", style="danger", session_id=sid, ref=fix.id),
-            CardAction(id=ActionId.FIX_PARTIAL, label="Partly", session_id=sid, ref=fix.id),
-        ]
-        if fix.status == FixStatus.PROPOSED:
-            actions.append(CardAction(id=ActionId.FIX_DISMISS, label="Dismiss", session_id=sid, ref=fix.id))
+    actions = () if closed else tuple(
+        CardAction(id=FIX_BUTTONS[e][0], label=FIX_BUTTONS[e][1], style=FIX_BUTTONS[e][2], session_id=sid, ref=fix.id)
+        for e in fix_offers(fix.status, applied=fix.applied_at is not None))
     return CardSection(heading="Suggested fix", lines=tuple(lines), actions=tuple(actions))

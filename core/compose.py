@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.assistant.types import FixEntry, NoteBundle
+from core.machines import fix_tried
 from core.models import FixStatus
 from core.redaction import redact_text
 
@@ -82,7 +83,7 @@ def _tried(bundle: NoteBundle) -> list[str]:
     """What was tried: the bundle's lines, else the active fix if it was applied, plus script runs."""
     tried = list(bundle.tried)
     fix = bundle.fix
-    if not tried and fix is not None and (fix.applied or _status(fix) is not FixStatus.PROPOSED):
+    if not tried and fix is not None and fix_tried(_status(fix) or FixStatus.PROPOSED, applied=fix.applied):
         tried.append(_fix_outcome_line(fix, bundle))
     return tried + [f"Script run: {run}" for run in bundle.script_runs]
 

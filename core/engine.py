@@ -10,6 +10,7 @@ from core.handoffs import HandoffService
 from core.home import HomeService
 from core.inbox import InboxService
 from core.metric import MetricService
+from core.notices import NoticeService
 from core.perform import ActionService
 from core.previews import PreviewService
 from core.psa_link import PsaLinkService
@@ -39,6 +40,7 @@ class Engine:
         self.inbox = InboxService(deps)
         self.tenants = TenantService(deps)
         self.surfaces = SurfaceRefService(deps)
+        self.notices = NoticeService(deps)
         self.actions = ActionService(sessions=self.sessions, facts=self.facts, fixes=self.fixes, previews=self.previews,
                                      resolution=self.resolution, handoffs=self.handoffs, psa=self.psa,
                                      writebacks=self.writebacks)

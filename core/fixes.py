@@ -10,10 +10,9 @@ from typing import Any
 from core.access import Actor, load_member, load_session, require_can_change
 from core.assistant.types import FixSuggestion, OutcomeProposal
 from core.deps import Deps
-from core.errors import Conflict, InvalidInput, NotFound
-from core.labels import FIX_STATUS_LABELS
+from core.errors import InvalidInput, NotFound
 from core.labels import OUTCOME_WORDS as OUTCOME_WORDS  # re-exported: surfaces read it from here
-from core.machines import FINAL_OUTCOME, TERMINAL_FIX_STATUSES, final_outcome_message, next_fix_status
+from core.machines import FixEvent, fix_allows, fix_move, next_fix_status, outcome_rules
 from core.models import DraftTemplate, Fix, FixAuthor, FixDecision, FixStatus, Member, Session
 from core.ports import UnitOfWork
 from core.redaction import redact_text
@@ -62,17 +61,11 @@ async def suggest_from_assistant(uow: UnitOfWork, *, session: Session, suggestio
 async def store_outcome_proposal(uow: UnitOfWork, *, session: Session, proposal: OutcomeProposal) -> bool:
     """R11: a proposal only; the status changes on Confirm. No state_version change."""
     fix = await uow.fixes.active(account_id=session.account_id, session_id=session.id or 0)
-    if fix is None or fix.status in TERMINAL_FIX_STATUSES:
+    if fix is None or not fix_allows(fix.status, FixEvent.PROPOSE_OUTCOME):
         log.info("outcome proposal dropped: no open fix")
         return False
     fix.outcome_proposal = {"outcome": proposal.outcome, "notes": proposal.notes}
     return True
-
-
-def _final(fix: Fix) -> Conflict:
-    status = FixStatus(fix.status)
-    return Conflict(final_outcome_message(status), reason=FINAL_OUTCOME,
-                    params={"fix_id": fix.id, "status": status.value, "status_label": FIX_STATUS_LABELS[status]})
 
 
 class FixService:
@@ -116,10 +109,7 @@ class FixService:
         """R9: stamps applied_at, status stays proposed ("verifying"). Idempotent."""
         async with self.deps.uow_factory() as uow:
             member, session, fix = await self._open(uow, actor, session_id, fix_id)
-            if fix.status in TERMINAL_FIX_STATUSES:
-                raise _final(fix)
-            if fix.superseded_at is not None:
-                raise Conflict("That fix was superseded by a newer one.", reason="fix.superseded", params={"fix_id": fix.id})
+            fix_move(fix.status, FixEvent.APPLY, fix_id=fix.id, superseded=fix.superseded_at is not None)
             if fix.applied_at is None:
                 fix.applied_at = self.deps.clock.now()
                 await bump(uow, session)
@@ -131,25 +121,21 @@ class FixService:
                              notes: str | None = None, fix_id: int | None = None) -> Fix:
         """R10: success/failed/dismissed are final; partial needs notes and may still move on."""
         notes = redact_text(notes.strip()) if notes and notes.strip() else None
-        if outcome == FixStatus.APPLIED_PARTIAL and not notes:
+        rules = outcome_rules(outcome)
+        if rules.notes_required and not notes:
             raise InvalidInput("Partly worked needs notes on what changed.", reason="fix.partial_notes_missing")
         async with self.deps.uow_factory() as uow:
             member, session, fix = await self._open(uow, actor, session_id, fix_id)
-            if outcome == FixStatus.DISMISSED and fix.superseded_at is not None:
-                raise Conflict("That fix was already superseded; there is nothing to dismiss.", reason="fix.dismiss_superseded",
-                               params={"fix_id": fix.id})
-            fix.status = next_fix_status(fix.status, outcome)
+            fix.status = next_fix_status(fix.status, outcome, fix_id=fix.id, superseded=fix.superseded_at is not None)
             now = self.deps.clock.now()
-            if outcome == FixStatus.DISMISSED:
+            if rules.supersedes:
                 fix.decision, fix.decided_at, fix.superseded_at = FixDecision.DISMISSED, now, now
             else:
                 fix.applied_at = fix.applied_at or now
-            if outcome in (FixStatus.APPLIED_SUCCESS, FixStatus.APPLIED_FAILED):
+            if rules.verifies:
                 fix.verified_at = now
-            if outcome == FixStatus.APPLIED_FAILED:
-                fix.failure_reason = notes
-            if outcome == FixStatus.APPLIED_PARTIAL:
-                fix.partial_notes = notes
+            if rules.notes_into is not None:
+                setattr(fix, rules.notes_into, notes)
             fix.outcome_proposal = None
             await bump(uow, session)
             await record_action(uow, self.deps, session, member.id, f"{member.name}: the fix {OUTCOME_WORDS[outcome]}.",
@@ -184,8 +170,7 @@ class FixService:
             return Decision(fix=fix, script=None)
         async with self.deps.uow_factory() as uow:
             member, session, fix = await self._open(uow, actor, session_id, fix_id)
-            if fix.status in TERMINAL_FIX_STATUSES:
-                raise _final(fix)
+            fix_move(fix.status, FixEvent.DECIDE, fix_id=fix.id)
             script = edited_script if edited_script and edited_script.strip() else fix.script
             if not script and fix.template_id is None:
                 raise InvalidInput("This fix has neither a script nor a template to run.", reason="fix.nothing_to_run",
@@ -210,8 +195,7 @@ class FixService:
             raise InvalidInput("An empty script can't be saved.", reason="fix.script_empty")
         async with self.deps.uow_factory() as uow:
             _, session, fix = await self._open(uow, actor, session_id, fix_id)
-            if fix.status in TERMINAL_FIX_STATUSES:
-                raise _final(fix)
+            fix_move(fix.status, FixEvent.SAVE_SCRIPT, fix_id=fix.id)
             fix.script = script
             if params is not None:
                 fix.script_params = params

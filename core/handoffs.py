@@ -8,8 +8,8 @@ from core.access import WORKERS, Actor, load_member, load_session, require_can_c
 from core.deps import Deps
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EscalationClaimed, EscalationCreated
-from core.machines import SessionEvent
-from core.models import Handoff, HandoffIntent, Member, Session, SessionStatus, Writeup, WriteupKind
+from core.machines import SessionEvent, handoff_rules
+from core.models import Handoff, HandoffIntent, Member, Session, Writeup, WriteupKind
 from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.previews import PreviewService, tried_line
@@ -134,13 +134,15 @@ class HandoffService:
             session = await load_session(uow, actor, session_id)
             handoff = await uow.handoffs.latest_for_session(account_id=actor.account_id, session_id=session_id,
                                                             intent=HandoffIntent.ESCALATE)
-            if handoff is None or (handoff.claimed_by is None and session.status != SessionStatus.ESCALATED):
+            rules = handoff_rules(intent=handoff.intent, claimed=handoff.claimed_by is not None,
+                                  session_status=session.status) if handoff is not None else None
+            if handoff is None or rules is None or not (rules.claimable or rules.taken):
                 raise NotFound(f"Session #{session_id} is not awaiting pickup.", reason="pickup.not_awaiting",
                                params={"session_id": session_id})
             if handoff.created_by == member.id:
                 raise Conflict("You escalated this session; a colleague has to pick it up.", reason="pickup.own_escalation",
                                params={"session_id": session_id})
-            won = handoff.claimed_by is None and await uow.handoffs.claim(
+            won = rules.claimable and await uow.handoffs.claim(
                 account_id=actor.account_id, handoff_id=handoff.id or 0, member_id=member.id or 0, now=self.deps.clock.now())
             if not won:  # a losing claim leaves the winner on the handoff
                 winner = await uow.members.get(account_id=actor.account_id, member_id=handoff.claimed_by or 0)

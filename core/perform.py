@@ -129,9 +129,14 @@ async def _outcome_not_yet(s: ActionService, actor: Actor, a: Action, v: Mapping
 async def _preview(s: ActionService, actor: Actor, a: Action, v: Mapping[str, Any]) -> Outcome:
     kind: Literal["resolve", "escalate"] = "resolve" if a.id == ActionId.PREVIEW_RESOLVE else "escalate"
     preview = await s.previews.preview(actor=actor, session_id=a.session_id, kind=kind)
+    # The resolution form's time entry offer (R19) is a rule: decided here, for every surface.
+    params: dict[str, Any] = {"kind": kind, "version": preview.state_version, "composed_by": preview.composed_by}
+    if kind == "resolve":
+        defaults = await s.resolution.form_defaults(actor=actor, session_id=a.session_id)
+        params |= {"time_minutes": defaults.time_minutes, "summary_default": defaults.summary,
+                   "ticket_ref": defaults.ticket_ref}
     return Outcome(code=OutcomeCode.PREVIEW_READY, action=a.id, session_id=a.session_id, changed=frozenset(),
-                   params={"kind": kind, "version": preview.state_version, "composed_by": preview.composed_by},
-                   preview=preview)
+                   params=params, preview=preview)
 
 
 async def _resolve(s: ActionService, actor: Actor, a: Action, v: Mapping[str, Any]) -> Outcome:

@@ -15,6 +15,7 @@ from core.access import Actor, load_member, load_session
 from core.assistant.types import AssistantUnavailable, ComposeRequest, FixEntry, NoteBundle
 from core.compose import compose_escalation, compose_resolution
 from core.deps import Deps
+from core.machines import fix_tried
 from core.models import Fix, FixStatus, Session
 from core.ports import UnitOfWork
 
@@ -75,7 +76,7 @@ async def build_bundle(uow: UnitOfWork, *, session: Session, kind: Kind) -> Note
     facts = tuple(f.text for f in await uow.facts.list(account_id=account_id, session_id=session_id))
     fixes = await uow.fixes.list(account_id=account_id, session_id=session_id)
     active = next((f for f in fixes if f.superseded_at is None), None)
-    tried = tuple(tried_line(f) for f in fixes if f.applied_at or f.status != FixStatus.PROPOSED)
+    tried = tuple(tried_line(f) for f in fixes if fix_tried(f.status, applied=f.applied_at is not None))
     return NoteBundle(
         kind=kind, session_title=session.title, ticket=session.ticket_ref, facts=facts,
         fix=fix_entry(active) if active else None,

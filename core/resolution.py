@@ -11,8 +11,8 @@ from core.compose import summary_line
 from core.deps import Deps
 from core.errors import Conflict, InvalidInput
 from core.events import SessionResolved
-from core.machines import SessionEvent
-from core.models import Session, SessionStatus, Writeup, WriteupKind
+from core.machines import SessionEvent, session_is_final
+from core.models import Session, Writeup, WriteupKind
 from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.previews import PreviewService
@@ -35,6 +35,13 @@ class Resolution:
     outcome: str
     ticket_id: int | None = None
     time_minutes: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveDefaults:
+    summary: str
+    ticket_ref: str | None
+    time_minutes: int | None
 
 
 def check_note(markdown: str) -> str:
@@ -76,7 +83,7 @@ class ResolutionService:
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
-            if session.status == SessionStatus.RESOLVED:
+            if session_is_final(session.status):
                 raise await resolved_conflict(uow, session)
             await require_can_change(uow, member, session)
         composed_by = "engineer"
@@ -88,7 +95,7 @@ class ResolutionService:
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
-            if session.status == SessionStatus.RESOLVED:
+            if session_is_final(session.status):
                 raise await resolved_conflict(uow, session)
             await require_can_change(uow, member, session)
             now = self.deps.clock.now()
@@ -111,6 +118,17 @@ class ResolutionService:
             await uow.commit()
         await publish(self.deps, uow)
         return Resolution(session=session, writeup=writeup, outcome=outcome, ticket_id=ticket_id, time_minutes=minutes)
+
+    async def form_defaults(self, *, actor: Actor, session_id: int) -> ResolveDefaults:
+        """What the resolution form starts with: the session's title as the summary, and the working
+        time it offers to log, only with a linked ticket and time entries on for the account (R19)."""
+        async with self.deps.uow_factory() as uow:
+            await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            account = await uow.accounts.get(account_id=actor.account_id)
+        offer = bool(session.ticket_ref) and account is not None and account.preferences.get(TIME_PREF) is True
+        return ResolveDefaults(summary=session.title, ticket_ref=session.ticket_ref,
+                               time_minutes=working_minutes(session, self.deps.clock.now()) if offer else None)
 
     async def _time_to_log(self, uow: UnitOfWork, session: Session, now: datetime) -> int:
         """The session's working time, offered as a time entry when the account turned that on."""

@@ -11,7 +11,7 @@ from core.access import Actor, load_member, load_session, require_can_change, re
 from core.deps import Deps
 from core.errors import InvalidInput
 from core.events import MessagePosted, TurnQueued
-from core.machines import SessionEvent, next_session_status, session_sources
+from core.machines import SessionEvent, message_event, next_session_status, session_sources
 from core.models import (
     Fact,
     Fix,
@@ -126,9 +126,10 @@ class SessionService:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
             await require_can_change(uow, member, session)
-            resumed = session.status == SessionStatus.PARKED
-            if resumed:
-                await change_status(uow, self.deps, session, SessionEvent.RESUME)
+            event = message_event(session.status)  # a parked session resumes
+            resumed = event is not None
+            if event is not None:
+                await change_status(uow, self.deps, session, event)
             posted = await self._add_message(uow, session, member, text, resumed=resumed)
             await self._queued(uow, posted, member)
             await record(uow, self.deps, MessagePosted(

@@ -32,6 +32,7 @@ from core.facts import apply_assistant_facts
 from core.fixes import store_outcome_proposal, suggest_from_assistant
 from core.lane import merge_proposals
 from core.log_context import bind
+from core.machines import session_accepts_changes
 from core.notify import dispatch, notify_progress
 from core.models import (
     Fact,
@@ -40,7 +41,6 @@ from core.models import (
     ItemStatus,
     PendingTurn,
     Session,
-    SessionStatus,
     Step,
     StepKind,
     TaskItem,
@@ -371,7 +371,7 @@ class TurnService:
                                              data={"answers": list(batch.ids),
                                                    **({"dropped": list(answer.dropped)} if answer.dropped else {})}))
             result = replace(base, reply=reply)
-            if session.status in (SessionStatus.ACTIVE, SessionStatus.PARKED):  # closed sessions only hear the reply
+            if session_accepts_changes(session.status):  # closed sessions only hear the reply
                 result = replace(
                     result,
                     new_items=await merge_proposals(uow, session=session, questions=answer.questions,

@@ -18,6 +18,7 @@ from core.deps import Deps
 from core.errors import DomainError, NotFound
 from core.events import WritebackFinished
 from core.log_context import bind
+from core.machines import WritebackEvent, next_writeback_status, writeback_allows
 from core.models import (
     Account,
     Member,
@@ -145,7 +146,9 @@ class WritebackService:
         return await self._finish(wb, DONE_OUTCOME[WriteupKind(wb.kind)], " ".join(parts), actual_status=actual)
 
     async def _finish(self, wb: Writeback, outcome: str, message: str, actual_status: str | None = None) -> WritebackResult:
-        status = WritebackStatus.DONE if outcome in DONE_OUTCOME.values() else WritebackStatus.FAILED
+        event = WritebackEvent.DELIVER if outcome in DONE_OUTCOME.values() else WritebackEvent.GIVE_UP
+        # The lease holder finishes a running row; storage makes that conditional on running.
+        status = next_writeback_status(WritebackStatus.RUNNING, event)
         async with self.deps.uow_factory() as uow:
             row = await uow.writebacks.get(account_id=wb.account_id, writeback_id=wb.id or 0)
             assert row is not None
@@ -160,7 +163,7 @@ class WritebackService:
                                      text=message, created_at=self.deps.clock.now(),
                                      data={"writeback": wb.id, "outcome": outcome}))
             await uow.commit()
-        (log.info if status == WritebackStatus.DONE else log.warning)("writeback %s: %s", wb.id, outcome)
+        (log.info if event is WritebackEvent.DELIVER else log.warning)("writeback %s: %s", wb.id, outcome)
         return self._result(wb, outcome, message)
 
     async def _hand_back(self, wb: Writeback, reason: str) -> WritebackResult:
@@ -196,11 +199,12 @@ class WritebackService:
             require_worker(member)
             await load_session(uow, actor, session_id)
             failed = [w for w in await uow.writebacks.list(account_id=actor.account_id, session_id=session_id)
-                      if w.status == WritebackStatus.FAILED]
+                      if writeback_allows(w.status, WritebackEvent.RETRY)]
             if not failed:
                 raise NotFound("Nothing to retry: no writeback of this session has failed.", reason="writeback.nothing_to_retry",
                                params={"session_id": session_id})
             wb = failed[-1]
-            wb.status, wb.lease_owner, wb.lease_until, wb.attempts, wb.finished_at = WritebackStatus.PENDING, None, None, 0, None
+            wb.status = next_writeback_status(wb.status, WritebackEvent.RETRY)
+            wb.lease_owner, wb.lease_until, wb.attempts, wb.finished_at = None, None, 0, None
             await uow.commit()
         return wb
