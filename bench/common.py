@@ -6,21 +6,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import make_url, text
-
 from core.access import Actor
 from core.assistant.types import (
     AssistantContext,
     AssistantTurn,
-    ComposeRequest,
     ComposedText,
+    ComposeRequest,
     FactSynthesisRequest,
     ReplyListener,
 )
@@ -29,6 +26,7 @@ from core.deps import Deps
 from core.engine import Engine
 from storage.db import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
+from tests.databases import throwaway_database
 
 POSTGRES_URL = os.environ.get("RF_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -61,22 +59,22 @@ def args() -> argparse.Namespace:
     return p.parse_args()
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = make_engine(url)
-    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-        await connection.execute(text(statement))
-    await engine.dispose()
+@asynccontextmanager
+async def fresh_database(backend: str) -> AsyncIterator[str]:
+    """An empty database for one run (the caller or the bot migrates it): a SQLite file in a temporary
+    directory, or `rflow_bench_<random>` beside RF_TEST_POSTGRES_URL's database, dropped afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        return
+    async with throwaway_database(POSTGRES_URL, "rflow_bench") as url:
+        yield url
 
 
 @asynccontextmanager
 async def engine_on(backend: str) -> AsyncIterator[tuple[Engine, InstantAssistant]]:
     """A migrated throwaway database of the given backend, dropped afterwards."""
-    name = f"rflow_bench_{secrets.token_hex(4)}"
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        if backend == "postgres":
-            await _admin(POSTGRES_URL, f'CREATE DATABASE "{name}"')
-            url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    async with fresh_database(backend) as url:
         db = make_engine(url)
         try:
             await upgrade(db)
@@ -86,8 +84,6 @@ async def engine_on(backend: str) -> AsyncIterator[tuple[Engine, InstantAssistan
             yield engine, assistant
         finally:
             await db.dispose()
-            if backend == "postgres":
-                await _admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def warm_pool(engine: Engine, connections: int = 20) -> None:

@@ -17,20 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import secrets
 import statistics
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from bench.common import fresh_database
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackClient, app_mention, event_callback, message_event
@@ -43,7 +38,6 @@ EXPECTED = {"assistant.threads.setStatus": 1, "chat.postMessage": 1, "chat.updat
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM, CHANNEL = "T1", "C1"
 USERS = {"UDANA": "Dana", "USAM": "Sam", "URIA": "Ria", "UVIC": "Vic"}
-POSTGRES_URL = os.environ.get("RF_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 _ts = itertools.count(100_000)  # set-up messages count from 1, the load from here: no ts is reused
 
 
@@ -100,37 +94,6 @@ async def serve_locally(web_app: web.Application) -> tuple[web.AppRunner, str]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
-
-
-async def _admin(url: str, statement: str) -> None:
-    from sqlalchemy import text
-
-    from storage.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@asynccontextmanager
-async def fresh_database(backend: str) -> AsyncIterator[str]:
-    """An empty database for one run (the bot migrates it): a SQLite file in a temporary directory,
-    or `rflow_bench_<random>` beside RF_TEST_POSTGRES_URL's database, dropped afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    from sqlalchemy import make_url
-
-    name = f"rflow_bench_{secrets.token_hex(4)}"
-    await _admin(POSTGRES_URL, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---- the bench ---------------------------------------------------------------------------------------

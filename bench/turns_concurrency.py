@@ -27,7 +27,6 @@ import asyncio
 import math
 import os
 import re
-import secrets
 import shutil
 import statistics
 import sys
@@ -40,10 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
-from bench.common import POSTGRES_URL, _admin, engine_on, member
+from bench.common import POSTGRES_URL, engine_on, fresh_database, member
 from core.events import ReplyProgress, TurnAnswered, TurnQueued
+from core.notify import QuietNotifier
+from tests.databases import admin
 
 REPO = Path(__file__).resolve().parents[1]
 CONCURRENCY = 64
@@ -62,7 +63,7 @@ def percentile(samples: list[float], pct: float) -> float:
 
 
 @dataclass
-class Recorder:
+class Recorder(QuietNotifier):
     """A notifier that notes when each session's events arrive (perf_counter), nothing else."""
 
     queued: dict[int, float] = field(default_factory=dict)
@@ -123,25 +124,10 @@ async def fake_call(base_url: str, path: str, body: Any = None) -> Any:
 
 async def postgres_reachable() -> bool:
     try:
-        await asyncio.wait_for(_admin(POSTGRES_URL, "SELECT 1"), timeout=5)
+        await asyncio.wait_for(admin(POSTGRES_URL, "SELECT 1"), timeout=5)
         return True
     except Exception:
         return False
-
-
-@asynccontextmanager
-async def database_url(backend: str) -> AsyncIterator[str]:
-    """A throwaway database URL (created empty; the app migrates it), dropped afterwards."""
-    with tempfile.TemporaryDirectory() as tmp:
-        if backend == "sqlite":
-            yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-            return
-        name = f"rflow_bench_{secrets.token_hex(4)}"
-        await _admin(POSTGRES_URL, f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            await _admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bot_env(url: str, api_url: str) -> dict[str, str]:
@@ -181,7 +167,7 @@ async def measure_concurrency(backend: str, *, sessions: int = 50, workers: int 
     from bot.bootstrap import build_app
     from bot.settings import Settings
 
-    async with fake_messages_api() as api_url, database_url(backend) as url:
+    async with fake_messages_api() as api_url, fresh_database(backend) as url:
         recorder = Recorder()
         app = await build_app(Settings(**bot_env(url, api_url)), notifiers=[recorder])  # type: ignore[arg-type]
         stop = asyncio.Event()
@@ -323,7 +309,7 @@ async def measure_overhead(backend: str, *, turns: int = 200) -> list[float]:
     async with engine_on(backend) as (engine, _):
         answered = asyncio.Event()
         recorder = Recorder(on_answer=lambda session_id: answered.set())
-        engine.deps.notifiers.append(recorder)
+        engine.deps.notifiers.add(recorder)
         stop = asyncio.Event()
         scheduler = asyncio.create_task(engine.turns.run_forever(stop))
         try:

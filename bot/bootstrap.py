@@ -14,7 +14,7 @@ from adapters.redisbus.bus import RedisBus
 from bot.secretbox import FernetBox
 from bot.settings import Settings
 from core.bus import InMemoryBus
-from core.deps import AssistantOff, Deps, PsaSession, SecretBox
+from core.deps import AssistantOff, Deps, EngineSettings, Notifiers, PsaSession, SecretBox
 from core.engine import Engine
 from core.ports.services import Assistant, EventBus, Notifier
 from core.psa import PsaCredentials
@@ -89,10 +89,11 @@ async def build_app(settings: Settings, *, notifiers: list[Notifier] | None = No
     notifiers = list(notifiers or [])
     deps = Deps(
         uow_factory=SqlUnitOfWorkFactory(db), bus=bus, assistant=assistant or make_assistant(settings),
-        notifiers=notifiers, history_window=settings.history_window, turn_lease_seconds=settings.turn_lease_seconds,
-        turn_concurrency=settings.turn_concurrency, turn_deadline_seconds=settings.turn_deadline_seconds,
-        secret_box=make_secret_box(settings), psa_factory=make_psa_factory(settings),
-        writeback_lease_seconds=settings.writeback_lease_seconds,
+        notifiers=Notifiers(notifiers), secret_box=make_secret_box(settings), psa_factory=make_psa_factory(settings),
+        settings=EngineSettings(history_window=settings.history_window, turn_lease_seconds=settings.turn_lease_seconds,
+                                turn_concurrency=settings.turn_concurrency,
+                                turn_deadline_seconds=settings.turn_deadline_seconds,
+                                writeback_lease_seconds=settings.writeback_lease_seconds),
     )
     engine = Engine(deps)
     app = App(settings=settings, engine=engine, db=db, bus=bus, notifiers=notifiers)
@@ -103,4 +104,7 @@ async def build_app(settings: Settings, *, notifiers: list[Notifier] | None = No
         from bot.teams_setup import build_teams
 
         app.teams = await build_teams(settings, engine)
+        for surface in (app.slack, app.teams):  # each surface hears the engine's events once built
+            if surface is not None:
+                deps.notifiers.add(surface.notifier)
     return app

@@ -26,7 +26,7 @@ async def run_queues(app: App, stop: asyncio.Event) -> None:
              asyncio.create_task(prune_inbox(app, stop), name="inbox-prune")]
     tasks += [asyncio.create_task(engine.inbox.run_forever(stop), name=f"inbox-{i}") for i in range(INBOX_LOOPS)]
     log.info("queue workers running", extra={"turn_worker": engine.turns.worker_id,
-                                             "turn_concurrency": engine.deps.turn_concurrency})
+                                             "turn_concurrency": engine.deps.settings.turn_concurrency})
     try:
         await stop.wait()
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -10,8 +10,8 @@ from core.assistant.types import (
     AssistantContext,
     AssistantTurn,
     AssistantUnavailable,
-    ComposeRequest,
     ComposedText,
+    ComposeRequest,
     FactSynthesisRequest,
     ReplyListener,
 )
@@ -50,19 +50,46 @@ class AssistantOff:
         raise AssistantUnavailable("the assistant is off (no API key configured)")
 
 
-@dataclass(kw_only=True)
-class Deps:
-    uow_factory: UnitOfWorkFactory
-    bus: EventBus
-    assistant: Assistant = field(default_factory=AssistantOff)
-    clock: Clock = field(default_factory=SystemClock)
-    notifiers: list[Notifier] = field(default_factory=list)
+@dataclass(frozen=True, kw_only=True)
+class EngineSettings:
+    """The engine's tunables, read from the environment by bot/settings.py; fixed once running."""
+
     history_window: int = 40
     turn_lease_seconds: float = 30.0  # renewed while the turn runs; a dead worker's turn is redone after it
     turn_concurrency: int = 16  # assistant turns one process runs at once (R37)
     turn_deadline_seconds: float = 150.0  # one assistant call, whatever the adapter does; then R16
     preview_cache_size: int = 5000
-    secret_box: SecretBox | None = None
-    psa_factory: Callable[[PsaCredentials], PsaSession] | None = None
     writeback_lease_seconds: float = 120.0
     writeback_max_attempts: int = 5
+
+
+class Notifiers:
+    """The surfaces that hear the engine's events. The composition root adds each surface's notifier
+    once it is built (a surface needs the engine first); nothing else changes the set."""
+
+    def __init__(self, initial: Iterable[Notifier] = ()) -> None:
+        self._all: list[Notifier] = list(initial)
+
+    def add(self, notifier: Notifier) -> None:
+        self._all.append(notifier)
+
+    def __iter__(self) -> Iterator[Notifier]:
+        return iter(tuple(self._all))
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+
+@dataclass(kw_only=True)
+class Deps:
+    """The ports the engine talks through, and its settings apart from them. Wired once by the
+    composition root; neither the engine nor an adapter changes it (a test may swap a port)."""
+
+    uow_factory: UnitOfWorkFactory
+    bus: EventBus
+    assistant: Assistant = field(default_factory=AssistantOff)
+    clock: Clock = field(default_factory=SystemClock)
+    notifiers: Notifiers = field(default_factory=Notifiers)
+    secret_box: SecretBox | None = None
+    psa_factory: Callable[[PsaCredentials], PsaSession] | None = None
+    settings: EngineSettings = field(default_factory=EngineSettings)

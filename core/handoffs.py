@@ -13,9 +13,9 @@ from core.models import Handoff, HandoffIntent, Member, Session, Writeup, Writeu
 from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.previews import PreviewService, tried_line
+from core.psa_link import linked_ticket_id
 from core.redaction import redact_text
 from core.resolution import check_note
-from core.psa_link import linked_ticket_id
 from core.sessions import change_status, record_action
 from core.writeback import enqueue
 

@@ -93,7 +93,7 @@ def compose_deterministic(bundle: NoteBundle) -> str:
 class PreviewService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.cache = PreviewCache(deps.preview_cache_size)
+        self.cache = PreviewCache(deps.settings.preview_cache_size)
 
     async def preview(self, *, actor: Actor, session_id: int, kind: Kind) -> Preview:
         """R2: at an unchanged state_version the cached text comes back (one read, no LLM call)."""

@@ -16,8 +16,8 @@ from core.models import Session, Writeup, WriteupKind
 from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.previews import PreviewService
-from core.redaction import redact_text
 from core.psa_link import linked_ticket_id
+from core.redaction import redact_text
 from core.sessions import change_status, record_action
 from core.writeback import enqueue
 

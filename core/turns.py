@@ -10,8 +10,8 @@ turn is answered once, even when two workers raced on an expired lease.
 from __future__ import annotations
 
 import asyncio
-import logging
 import itertools
+import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -33,7 +33,6 @@ from core.fixes import store_outcome_proposal, suggest_from_assistant
 from core.lane import merge_proposals
 from core.log_context import bind
 from core.machines import session_accepts_changes
-from core.notify import dispatch, notify_progress
 from core.models import (
     Fact,
     Fix,
@@ -46,9 +45,10 @@ from core.models import (
     TaskItem,
     TurnStatus,
 )
+from core.notify import dispatch, notify_progress
 from core.ports import UnitOfWork
-from core.turn_progress import ProgressPump
 from core.previews import fix_entry
+from core.turn_progress import ProgressPump
 
 log = logging.getLogger("rflow.turns")
 MAX_ATTEMPTS = 3  # claims of one turn before an unexpected error fails it for good
@@ -142,7 +142,7 @@ async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> TurnC
     account_id, session_id = turn.account_id, turn.session_id
     session = await uow.sessions.get(account_id=account_id, session_id=session_id)
     assert session is not None
-    steps = await history_window(uow, turn, deps.history_window)
+    steps = await history_window(uow, turn, deps.settings.history_window)
     names = {m.id: m.name for m in await uow.members.list(account_id=account_id, active_only=False)}
     roles: dict[StepKind, Literal["engineer", "assistant", "action"]] = {
         StepKind.ENGINEER_MESSAGE: "engineer", StepKind.ASSISTANT_REPLY: "assistant", StepKind.ACTION: "action"}
@@ -225,7 +225,7 @@ class TurnService:
         """The next batch, fairly: accounts with an idle waiting session, fewest running here first,
         then longest waiting. Claimed with its context in one transaction."""
         now = self.deps.clock.now()
-        lease_until = now + timedelta(seconds=self.deps.turn_lease_seconds)
+        lease_until = now + timedelta(seconds=self.deps.settings.turn_lease_seconds)
         async with self.deps.uow_factory() as uow:
             waiting = await uow.turns.waiting_accounts(now=now)
             for account_id in sorted(waiting, key=lambda a: self._per_account[a]):  # stable: oldest first on ties
@@ -296,13 +296,13 @@ class TurnService:
     async def _run(self, batch: Batch) -> TurnResult:
         pump = ProgressPump(lambda text: self._progress(batch, text))
         try:
-            async with asyncio.timeout(self.deps.turn_deadline_seconds):
+            async with asyncio.timeout(self.deps.settings.turn_deadline_seconds):
                 answer = await self.deps.assistant.respond(batch.context, on_text=pump.listen)
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable for turns %s: %s", batch.ids, exc.reason)
             return await self._fail(batch, exc.reason)
         except TimeoutError:
-            log.warning("assistant took longer than %ss for turns %s", self.deps.turn_deadline_seconds, batch.ids)
+            log.warning("assistant took longer than %ss for turns %s", self.deps.settings.turn_deadline_seconds, batch.ids)
             return await self._fail(batch, "the assistant took too long")
         finally:
             await pump.close()
@@ -316,10 +316,10 @@ class TurnService:
 
     async def _renew(self, batch: Batch) -> None:
         """Keep the lease while the call runs, so only a dead worker's batch is taken over."""
-        every = max(self.deps.turn_lease_seconds / 3, 0.05)
+        every = max(self.deps.settings.turn_lease_seconds / 3, 0.05)
         while True:
             await asyncio.sleep(every)
-            until = self.deps.clock.now() + timedelta(seconds=self.deps.turn_lease_seconds)
+            until = self.deps.clock.now() + timedelta(seconds=self.deps.settings.turn_lease_seconds)
             try:
                 async with self.deps.uow_factory() as uow:
                     kept = await uow.turns.renew(turn_ids=batch.ids, worker_id=batch.owner, lease_until=until)
@@ -360,7 +360,7 @@ class TurnService:
         async with self.deps.uow_factory() as uow:
             # Still ours? The conditional renewal is the guard (it holds the rows until commit); the
             # turns are closed only once the reply is delivered (_delivered).
-            until = now + timedelta(seconds=self.deps.turn_lease_seconds)
+            until = now + timedelta(seconds=self.deps.settings.turn_lease_seconds)
             if not await uow.turns.renew(turn_ids=batch.ids, worker_id=batch.owner, lease_until=until):
                 log.info("turns %s were answered by another worker or cancelled", batch.ids)
                 return replace(base, duplicate=True)
@@ -414,7 +414,7 @@ class TurnService:
     async def fill(self) -> int:
         """Start batches while there is room; how many were started."""
         started = 0
-        while len(self._running) < self.deps.turn_concurrency:
+        while len(self._running) < self.deps.settings.turn_concurrency:
             batch = await self.claim()
             if batch is None:
                 break
@@ -445,7 +445,7 @@ class TurnService:
         console, replays); at most `max_turns` batches."""
         results: list[TurnResult] = []
         while len(results) < max_turns:
-            room = min(self.deps.turn_concurrency, max_turns - len(results)) - len(self._running)
+            room = min(self.deps.settings.turn_concurrency, max_turns - len(results)) - len(self._running)
             for _ in range(max(room, 0)):
                 batch = await self.claim()
                 if batch is None:

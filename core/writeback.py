@@ -87,7 +87,7 @@ class WritebackService:
         now = self.deps.clock.now()
         async with self.deps.uow_factory() as uow:
             wb = await uow.writebacks.claim_next(worker_id=self.worker_id, now=now,
-                                                 lease_until=now + timedelta(seconds=self.deps.writeback_lease_seconds))
+                                                 lease_until=now + timedelta(seconds=self.deps.settings.writeback_lease_seconds))
             connection = await uow.psa_connections.get(account_id=wb.account_id) if wb else None
             await uow.commit()
         if wb is None:
@@ -113,7 +113,7 @@ class WritebackService:
         except PsaVerificationError as exc:
             return await self._finish(wb, VERIFICATION_FAILED, f"{exc.message}. The note is posted; only the status did not change.")
         except PsaUnavailable as exc:
-            if wb.attempts < self.deps.writeback_max_attempts:
+            if wb.attempts < self.deps.settings.writeback_max_attempts:
                 return await self._hand_back(wb, exc.message)
             return await self._finish(wb, FAILED, f"ConnectWise stayed unreachable: {exc.message}")
         except DomainError as exc:  # permissions, missing ticket, not configured

@@ -13,7 +13,6 @@ from adapters.console.console import Console, _int, command
 from core.actions import SPECS, Action, ActionId, Outcome, OutcomeCode
 from core.errors import InvalidInput
 from core.forms import FORMS, FieldKind
-from core.resolution import TIME_PREF, working_minutes
 
 Values = dict[str, object]
 
@@ -135,12 +134,8 @@ async def show(c: Console, outcome: Outcome) -> None:
     if outcome.code == OutcomeCode.PICKED_UP:
         c.current = outcome.session_id
     c.say(*render.outcome(outcome))
-    if outcome.action == ActionId.PREVIEW_RESOLVE:
-        view = await c.engine.sessions.view(actor=c.actor, session_id=outcome.session_id)
-        prefs = await c.engine.accounts.preferences(actor=c.actor)
-        if view.session.ticket_ref and prefs.get(TIME_PREF) is True:
-            minutes = working_minutes(view.session, c.engine.deps.clock.now())
-            c.say(m.TIME_OFFER.format(minutes=minutes, id=view.session.ticket_ref))
+    if outcome.action == ActionId.PREVIEW_RESOLVE and outcome.params.get("time_minutes") is not None:
+        c.say(m.TIME_OFFER.format(minutes=outcome.params["time_minutes"], id=outcome.params["ticket_ref"]))
     if outcome.params.get("ticket_id") and outcome.code in (OutcomeCode.RESOLVED, OutcomeCode.ESCALATED,
                                                             OutcomeCode.WRITEBACK_RETRIED):
         await c.run_writebacks()

@@ -11,6 +11,14 @@ from core.handoffs import QueueEntry
 from core.metric import PickupMetric
 from core.models import Member, Session
 from core.previews import Preview
+from core.views import (
+    EscalationPostView,
+    HandoffView,
+    PickupResultView,
+    ViewField,
+    handoff_view,
+    queued_post,
+)
 
 
 def _hint(action: CardAction) -> str:
@@ -57,16 +65,44 @@ def age(since: datetime, now: datetime) -> str:
     return f"{seconds}s"
 
 
+def _fields(fields: tuple[ViewField, ...]) -> str:
+    return " · ".join(f"{f.label}: {f.value}" for f in fields)
+
+
+def escalation_post(view: EscalationPostView, *, head: str | None = None, indent: str = "   ") -> list[str]:
+    """The post's title (or `head`), its fields in their order, then its state and the command that picks it up."""
+    hint = " ".join(_hint(a) for a in view.actions)
+    return [view.title if head is None else head, f"{indent}{_fields(view.fields)}",
+            f"{indent}{view.state}" + (f" {hint}" if hint else "")]
+
+
 def queue(entries: list[QueueEntry], now: datetime) -> list[str]:
-    if not entries:
-        return [m.QUEUE_EMPTY]
-    return [m.QUEUE_LINE.format(id=e.session.id, title=e.session.title, reason=e.handoff.reason,
-                                by=e.escalated_by.name if e.escalated_by else "?", age=age(e.handoff.created_at, now))
-            for e in entries]
+    lines = [] if entries else [m.QUEUE_EMPTY]
+    for e in entries:
+        view = queued_post(e)
+        lines += escalation_post(view, head=m.QUEUE_LINE.format(title=view.title, age=age(e.handoff.created_at, now)),
+                                 indent="    ")
+    return lines
+
+
+def handoff(view: HandoffView) -> list[str]:
+    lines = [f"━━ {view.title}", f"   {_fields(view.fields)}", f"   {view.next_step}"]
+    for section in view.sections:
+        lines.append(f"── {section.heading}")
+        if not section.lines:
+            lines.append(f"   {section.empty_text}")
+        for line in section.lines:
+            lines += line.splitlines() if section.markdown else [f"   {line}"]
+    return lines
+
+
+def pickup_result(view: PickupResultView) -> str:
+    return m.PICKUP_RESULT.format(id=view.session_id, title=view.title, headline=view.headline, next_step=view.next_step)
 
 
 def preview(p: Preview) -> list[str]:
-    how = "" if p.composed_by == "assistant" else f", composed {p.composed_by}ally" if p.composed_by == "deterministic" else f", {p.composed_by}"
+    how = ("" if p.composed_by == "assistant" else f", composed {p.composed_by}ally" if p.composed_by == "deterministic"
+           else f", {p.composed_by}")
     head = m.PREVIEW_HEAD.format(kind=m.PREVIEW_KINDS[p.kind],
                                  version=p.state_version, cached=", cached" if p.cached else "", how=how)
     return [head, *p.markdown.splitlines()]
@@ -99,7 +135,7 @@ def outcome(o: Outcome) -> list[str]:
             "detail": m.CLOSING_DETAIL.get((o.code, bool(p.get("ticket_id"))), "")}
     lines = [m.OUTCOMES[o.code].format_map(fill)]
     if o.pickup is not None:
-        lines += o.pickup.package.splitlines()
+        lines += handoff(handoff_view(o.pickup))
     if p.get("ticket_id") and o.code in (OutcomeCode.RESOLVED, OutcomeCode.ESCALATED):
         lines.append(m.WRITEBACK_QUEUED.format(id=p["ticket_id"]))
     return lines

@@ -10,13 +10,21 @@ from typing import TextIO
 import adapters.console.actions  # registers the action commands
 import adapters.console.closing  # noqa: F401  (registers the account-level commands)
 from adapters.console import messages as m
+from adapters.console import render
 from adapters.console.console import Console
 from adapters.console.live import Live
 from adapters.console.stdin import StdinLines
-from core.notify import QuietNotifier
+from core import views
 from core.engine import Engine
+from core.events import (
+    EscalationClaimed,
+    EscalationCreated,
+    SessionResolved,
+    TurnAnswered,
+    TurnQueued,
+)
+from core.notify import QuietNotifier
 from core.redaction import redact_text
-from core.events import EscalationClaimed, EscalationCreated, SessionResolved, TurnAnswered, TurnQueued
 
 
 class ConsoleNotifier(QuietNotifier):
@@ -52,12 +60,11 @@ class ConsoleNotifier(QuietNotifier):
         self._say(*await console.answered(event))
 
     async def escalation_created(self, event: EscalationCreated) -> None:
-        target = f", for {event.target}" if event.target else ""
-        self._say(m.NOTIFY_ESCALATION.format(id=event.session_id, title=event.title, reason=event.reason,
-                                             by=event.escalated_by, target=target))
+        post = views.created_post(event)
+        self._say(*render.escalation_post(post, head=m.NOTIFY.format(text=post.title)))
 
     async def escalation_claimed(self, event: EscalationClaimed) -> None:
-        self._say(m.NOTIFY_CLAIMED.format(id=event.session_id, by=event.claimed_by, escalator=event.escalated_by))
+        self._say(m.NOTIFY.format(text=render.pickup_result(views.pickup_result(event))))
 
     async def session_resolved(self, event: SessionResolved) -> None:
         self._say(m.NOTIFY_RESOLVED.format(id=event.session_id, by=event.resolved_by, outcome=event.outcome))

@@ -3,8 +3,9 @@
 ConnectWise documents no escape for a double quote inside a string literal (PLATFORM_NOTES §4), so
 we do not invent one: ids are emitted as validated integers, and free text is placed inside one
 double-quoted literal only after REJECTING `"`, `\\` and control characters. With those gone nothing
-in the text can close the literal, so `and`, `or`, parentheses or `=` in it are just characters. (`%` or `[` may still widen what `contains` matches on the server's
-LIKE, which changes which rows match, never which fields or companies the query covers.)
+in the text can close the literal, so `and`, `or`, parentheses or `=` in it are just characters.
+(`%` or `[` may still widen what `contains` matches on the server's LIKE, which changes which
+rows match, never which fields or companies the query covers.)
 """
 
 from __future__ import annotations

@@ -56,7 +56,6 @@ class SlackAdapter:
         SlackIngress(accept=engine.inbox.accept, open_modal=self.modals.spawn,
                      open_settings=self.modals.spawn_settings).attach(self.bolt)
         engine.inbox.register(SLACK, self.processor.handle)
-        engine.deps.notifiers.append(self.notifier)
 
     async def installed(self, installation: Installation) -> None:
         """OAuth success: the workspace's account is created (installer as owner) or joined."""

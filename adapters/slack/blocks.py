@@ -1,5 +1,5 @@
-"""Block Kit messages: the task lane, the escalation-channel post, the handoff DM and assistant
-replies. Pure functions from engine objects to (fallback text, blocks); every result has passed
+"""Block Kit messages: the task lane, the escalation-channel post and the handoff DM. Pure
+functions from core's neutral views to (fallback text, blocks); every result has passed
 `limits.check_blocks`, so what leaves here is a payload Slack accepts."""
 
 from __future__ import annotations
@@ -24,8 +24,14 @@ from adapters.slack.limits import (
 from adapters.slack.text import escape, escape_within, shorten
 from core.actions import ActionId
 from core.cards import Card, CardAction, CardLine, CardSection
-from core.handoffs import Pickup
 from core.models import Fact, FactSource
+from core.views import (
+    EscalationPostView,
+    HandoffView,
+    PickupResultView,
+    ViewField,
+    ViewSection,
+)
 
 Blocks = list[dict[str, Any]]
 MAX_FACT_OPTIONS = 100  # a static_select holds at most 100 options
@@ -168,62 +174,58 @@ def lane_blocks(card: Card, *, facts: Sequence[Fact] = ()) -> tuple[str, Blocks]
     return escape(text), blocks
 
 
-def _ticket(ticket: str | None) -> str:
-    if not ticket:
-        return w.NO_TICKET
-    return escape_within(ticket if ticket.startswith("#") else f"#{ticket}", FIELD_ROOM)
+def _field(f: ViewField) -> str:
+    return f"*{escape(f.label)}*\n{escape_within(f.value, REASON_ROOM if f.wide else FIELD_ROOM)}"
 
 
-def escalation_post_blocks(*, session_id: int, title: str, ticket: str | None, escalated_by: str, reason: str,
-                           target: str | None, handoff_id: int, claimed_by: str | None) -> tuple[str, Blocks]:
-    """R22/R23: the escalation-channel post; with `claimed_by` set, the same post after the claim."""
-    name = f"#{session_id} {title}"
-    fields = [w.TICKET_FIELD.format(ticket=_ticket(ticket)),
-              w.BY_FIELD.format(name=escape_within(escalated_by, FIELD_ROOM))]
-    if target:
-        fields.append(w.TARGET_FIELD.format(name=escape_within(target, FIELD_ROOM)))
-    blocks: Blocks = [kit.header(w.ESCALATION_HEADER.format(title=name)), kit.fields_section(fields)]
-    blocks.append(kit.section(w.REASON_TEXT.format(reason=escape_within(reason, REASON_ROOM))))
-    if claimed_by:
-        blocks.append(kit.section(w.PICKED_UP_BY.format(name=escape_within(claimed_by, FIELD_ROOM))))
-    else:
-        blocks.append(kit.actions([kit.button(w.PICK_UP, action_id(ActionId.PICKUP),
-                                              value=encode_value(session_id, handoff_id), style="primary")]))
+def _fields(fields: Sequence[ViewField]) -> Blocks:
+    """The fields in their order: short ones side by side, a wide one on a row of its own."""
+    out: Blocks = []
+    run: list[str] = []
+    for f in fields:
+        if not f.wide:
+            run.append(_field(f))
+            continue
+        if run:
+            out.append(kit.fields_section(run))
+            run = []
+        out.append(kit.section(_field(f)))
+    return out + ([kit.fields_section(run)] if run else [])
+
+
+def escalation_post_blocks(view: EscalationPostView) -> tuple[str, Blocks]:
+    """R22/R23: the escalation-channel post, with Pick up until someone claims it."""
+    blocks: Blocks = [kit.header(view.title), *_fields(view.fields)]
+    state = escape_within(view.state, FIELD_ROOM)
+    blocks.append(kit.section(w.PICKED_UP.format(state=state)) if view.picked_up else kit.context(state))
+    if view.actions:
+        blocks.append(kit.actions(lane_buttons(view.actions)))
     check_blocks(blocks, surface="message")
-    text = w.ESCALATION_FALLBACK.format(title=name, reason=shorten(reason, 150), by=escalated_by)
-    if claimed_by:
-        text += " · " + w.PICKED_UP_BY.format(name=claimed_by)
+    text = shorten(view.summary, FALLBACK_TEXT - 80) + (f" · {view.state}" if view.picked_up else "")
     return escape(shorten(text, FALLBACK_TEXT)), blocks
 
 
-def _dm_head(pickup: Pickup) -> tuple[str, Blocks]:
-    s, handoff = pickup.session, pickup.handoff
-    by = pickup.escalated_by.name if pickup.escalated_by else "someone"
-    name = f"#{s.id} {s.title}"
-    head: Blocks = [
-        kit.header(w.DM_HEADER.format(title=name)),
-        kit.fields_section([w.TICKET_FIELD.format(ticket=_ticket(s.ticket_ref)),
-                            w.BY_FIELD.format(name=escape_within(by, FIELD_ROOM))]),
-        kit.section(w.REASON_TEXT.format(reason=escape_within(handoff.reason, REASON_ROOM))),
-    ]
-    return escape(shorten(w.DM_FALLBACK.format(title=name, by=by), FALLBACK_TEXT)), head
+def pickup_result_text(view: PickupResultView) -> str:
+    """Said in the session's thread (markdown; `say` escapes it) once someone picked it up."""
+    return w.PICKUP_NOTE.format(headline=view.headline, next_step=view.next_step)
 
 
-def _dm_body(pickup: Pickup) -> str:
-    """Facts, what was tried and the package as markdown, nothing shortened."""
-    def listed(heading: str, entries: tuple[str, ...], empty: str) -> str:
-        return "\n".join([heading, *(f"• {e}" for e in entries)]) if entries else f"{heading}\n{empty}"
+def _handoff_body(view: HandoffView) -> str:
+    """The sections as markdown, nothing shortened: the package as written, other lines listed."""
+    def listed(sec: ViewSection) -> str:
+        if not sec.lines:
+            return f"*{sec.heading}*\n" + w.EMPTY.format(text=sec.empty_text)
+        return "\n".join([f"*{sec.heading}*", *(ln if sec.markdown else f"• {ln}" for ln in sec.lines)])
 
-    return "\n\n".join([listed(w.DM_FACTS, pickup.facts, w.DM_NO_FACTS),
-                        listed(w.DM_TRIED, pickup.tried, w.DM_NOTHING_TRIED), f"{w.DM_PACKAGE}\n{pickup.package}"])
+    return "\n\n".join(listed(sec) for sec in view.sections)
 
 
-def handoff_dm_delivery(pickup: Pickup) -> Delivery:
-    """R23: what the senior receives on claim: who, why, the facts, what was tried, the package,
-    with nothing shortened. Send every message in order, then upload `snippet` as a file when it is
-    set (a package too long for MAX_MESSAGES messages)."""
-    fallback, head = _dm_head(pickup)
-    rest = message_chunks(_dm_body(pickup), filename=f"handoff-{pickup.session.id}.md")
+def handoff_dm_delivery(view: HandoffView) -> Delivery:
+    """R23: what the senior receives on claim, with nothing shortened. Send every message in order,
+    then upload `snippet` as a file when it is set (a package too long for MAX_MESSAGES messages)."""
+    fallback = escape(shorten(view.summary, FALLBACK_TEXT))
+    head: Blocks = [kit.header(view.title), *_fields(view.fields), kit.context(escape(view.next_step))]
+    rest = message_chunks(_handoff_body(view), filename=f"handoff-{view.session_id}.md")
     if rest.snippet is not None:
         notice = rest.messages[0][1]
         check_blocks(head + notice, surface="message")

@@ -17,6 +17,7 @@ from core.cards import ticket_line
 from core.handoffs import QueueEntry
 from core.metric import PickupMetric
 from core.models import Session
+from core.views import PICK_UP
 
 MAX_SESSIONS = 20
 MAX_QUEUE = 20
@@ -49,7 +50,7 @@ def _queue_block(entry: QueueEntry) -> dict[str, Any]:
                                     reason=escape_within(handoff.reason, PART_CHARS),
                                     by=escape_within(entry.escalated_by.name if entry.escalated_by else "someone", 200),
                                     when=slack_date(handoff.created_at))
-    pickup = kit.button(w.PICK_UP, action_id(ActionId.PICKUP), value=encode_value(session.id or 0, handoff.id),
+    pickup = kit.button(PICK_UP, action_id(ActionId.PICKUP), value=encode_value(session.id or 0, handoff.id),
                         style="primary")
     return kit.section(text, accessory=pickup)
 

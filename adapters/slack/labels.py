@@ -13,25 +13,9 @@ MORE_LINES = "_…and {n} more not shown here._"
 MORE_ITEMS = "_…and {n} more not shown here; they stay open and appear as these are confirmed._"
 EMPTY = "_{text}_"
 
-# Escalation channel
-ESCALATION_HEADER = "Escalation: {title}"
-ESCALATION_FALLBACK = "Escalation {title}: {reason} (by {by})"
-TICKET_FIELD = "*Ticket*\n{ticket}"
-NO_TICKET = "no ticket linked"
-BY_FIELD = "*Escalated by*\n{name}"
-TARGET_FIELD = "*Asked for*\n{name}"
-REASON_TEXT = "*Reason*\n{reason}"
-PICK_UP = "Pick up"
-PICKED_UP_BY = ":white_check_mark: Picked up by {name}"
-
-# Handoff DM
-DM_HEADER = "You picked up {title}"
-DM_FALLBACK = "You picked up {title}, escalated by {by}."
-DM_FACTS = "*What we know*"
-DM_NO_FACTS = "_No facts were recorded._"
-DM_TRIED = "*What was tried*"
-DM_NOTHING_TRIED = "_Nothing was tried yet._"
-DM_PACKAGE = "*Escalation package*"
+# Escalation post, handoff DM and pickup (core/views.py words them; these only dress them)
+PICKED_UP = ":white_check_mark: {state}"
+PICKUP_NOTE = ":raising_hand: {headline} {next_step}"
 
 # Long texts
 SNIPPET_NOTICE = ("This is long ({chars} characters), so it comes as a file, {filename}, "

@@ -99,8 +99,8 @@ class LaneRenderer:
             if (left := self.gateway.gates.remaining(gate)) > 0:
                 await asyncio.sleep(left)
                 continue  # and render again: the lane may have changed while we waited
-            outcome = await self.gateway.attempt(render.team, "chat.update", render.channel, lambda c: c.chat_update(
-                channel=render.channel, ts=render.ts, text=render.text, blocks=render.blocks), wait=False)
+            outcome = await self.gateway.attempt(render.team, "chat.update", render.channel, lambda c: c.chat_update(  # noqa: B023
+                channel=render.channel, ts=render.ts, text=render.text, blocks=render.blocks), wait=False)  # noqa: B023 awaited here
             if outcome.ok:
                 sent, sends, failures = payload, sends + 1, 0
                 continue

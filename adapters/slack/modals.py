@@ -23,7 +23,6 @@ from adapters.slack.wording import error_text
 from core.access import WORKERS, require_manager, require_worker
 from core.actions import SPECS, Action, ActionId
 from core.errors import DomainError
-from core.resolution import TIME_PREF, working_minutes
 
 log = logging.getLogger("rflow.slack")
 
@@ -84,14 +83,12 @@ class ModalOpener:
         actor = signed.actor
         require_worker(signed.member)  # core's rule; perform checks it again on submission
         preview_of = SPECS[which].preview
-        preview = (await self.engine.actions.perform(actor, Action(id=preview_of, session_id=sid))).preview \
+        previewed = await self.engine.actions.perform(actor, Action(id=preview_of, session_id=sid)) \
             if preview_of is not None else None
-        if which == ActionId.RESOLVE and preview is not None:
-            view = await self.engine.sessions.view(actor=actor, session_id=sid)
-            prefs = await self.engine.accounts.preferences(actor=actor)
-            minutes = working_minutes(view.session, self.engine.deps.clock.now()) \
-                if prefs.get(TIME_PREF) is True and view.session.ticket_ref else None
-            return views.resolve_modal(preview, summary_default=view.session.title, offer_time_minutes=minutes)
+        preview = previewed.preview if previewed is not None else None
+        if which == ActionId.RESOLVE and previewed is not None and preview is not None:
+            return views.resolve_modal(preview, summary_default=previewed.params["summary_default"],
+                                       offer_time_minutes=previewed.params["time_minutes"])
         if which == ActionId.ESCALATE and preview is not None:
             members = await self.engine.accounts.members(actor=actor)
             targets = [(m.id or 0, m.name) for m in members if m.role in WORKERS and m.id != signed.member.id]
@@ -107,7 +104,8 @@ class ModalOpener:
 
     async def open_settings(self, body: dict[str, Any]) -> None:
         caller = caller_of("command", body)
-        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), views.loading_modal("Settings", LOADING_CALLBACK))
+        view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")),
+                                                       views.loading_modal("Settings", LOADING_CALLBACK))
         if view_id is None:
             return
 

@@ -13,7 +13,7 @@ from adapters.slack import blocks
 from adapters.slack.replies import ReplyDelivery
 from adapters.slack.streams import ReplyStreams
 from adapters.slack.surface import SlackSurface
-from core.notify import QuietNotifier
+from core import views
 from core.events import (
     EscalationClaimed,
     EscalationCreated,
@@ -24,6 +24,7 @@ from core.events import (
     TurnQueued,
     WritebackFinished,
 )
+from core.notify import QuietNotifier
 from core.platform import PLATFORM_NAMES, SLACK
 from core.surfaces import escalation_key
 
@@ -72,23 +73,18 @@ class SlackNotifier(QuietNotifier):
             return
         channel = await self._escalation_channel(event.account_id)
         where = "no escalation channel is set (an admin sets one with /rf settings)"
+        text, post = blocks.escalation_post_blocks(views.created_post(event))
         if channel:
-            text, post = self._post(event.session_id, event.title, event.ticket, event.escalated_by, event.reason,
-                                    event.target, event.handoff_id, None)
             ts = await self.surface.gateway.post(team, channel, text, blocks=post)
             where = "not posted to the escalation channel (Slack refused; it waits in /rf queue)"
             if ts:
                 await self.engine.surfaces.put(account_id=event.account_id, surface=SLACK, key=escalation_key(event.handoff_id),
                                                session_id=event.session_id,
-                                               ref={"team": team, "channel": channel, "ts": ts, "title": event.title,
-                                                    "ticket": event.ticket, "escalated_by": event.escalated_by,
-                                                    "reason": event.reason, "target": event.target})
+                                               ref={"team": team, "channel": channel, "ts": ts, **views.post_record(event)})
                 where = "posted to the escalation channel for pickup"
         await self.surface.say_in_session(event.account_id, event.session_id,
                                           f":rotating_light: {event.escalated_by} escalated this session: {event.reason}. It is {where}.")
         if event.target_id is not None:  # R22: the named target hears it directly
-            text, post = self._post(event.session_id, event.title, event.ticket, event.escalated_by, event.reason,
-                                    event.target, event.handoff_id, None)
             for user in await self.engine.tenants.platform_user_ids(account_id=event.account_id, member_id=event.target_id,
                                                                     platform=SLACK):
                 await self.surface.gateway.dm(team, user, f"{event.escalated_by} escalated session #{event.session_id} to you. {text}",
@@ -97,12 +93,10 @@ class SlackNotifier(QuietNotifier):
     async def escalation_claimed(self, event: EscalationClaimed) -> None:
         ref = await self.engine.surfaces.get(account_id=event.account_id, surface=SLACK, key=escalation_key(event.handoff_id))
         if ref is not None:
-            r = ref.ref
-            text, post = self._post(event.session_id, event.title, r.get("ticket"), r.get("escalated_by", event.escalated_by),
-                                    r.get("reason", ""), r.get("target"), event.handoff_id, event.claimed_by)
-            await self.surface.gateway.update(r["team"], r["channel"], r["ts"], text, blocks=post)
+            text, post = blocks.escalation_post_blocks(views.claimed_post(event, ref.ref))
+            await self.surface.gateway.update(ref.ref["team"], ref.ref["channel"], ref.ref["ts"], text, blocks=post)
         if await self.surface.say_in_session(event.account_id, event.session_id,
-                                             f":raising_hand: {event.claimed_by} picked up this session and is on it."):
+                                             blocks.pickup_result_text(views.pickup_result(event))):
             await self.surface.refresh_lane(event.account_id, event.session_id)
 
     async def session_resolved(self, event: SessionResolved) -> None:
@@ -118,11 +112,3 @@ class SlackNotifier(QuietNotifier):
     async def _escalation_channel(self, account_id: int) -> str | None:
         value = (await self.engine.accounts.preferences_for_surface(account_id=account_id)).get(CHANNEL_PREF)
         return str(value) if value else None
-
-    @staticmethod
-    def _post(session_id: int, title: str, ticket: str | None, escalated_by: str, reason: str, target: str | None,
-              handoff_id: int, claimed_by: str | None) -> tuple[str, list[dict[str, object]]]:
-        text, post = blocks.escalation_post_blocks(session_id=session_id, title=title, ticket=ticket,
-                                                   escalated_by=escalated_by, reason=reason, target=target,
-                                                   handoff_id=handoff_id, claimed_by=claimed_by)
-        return text, list(post)

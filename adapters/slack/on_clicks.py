@@ -22,6 +22,7 @@ from adapters.slack.views import settings_values
 from core.access import Actor
 from core.actions import SPECS, Action, Outcome, View
 from core.errors import DomainError, InvalidInput
+from core.views import handoff_view
 
 
 class ClickHandlers:
@@ -75,7 +76,7 @@ class ClickHandlers:
         if View.LANE in outcome.changed:
             await self.surface.refresh_lane(actor.account_id, outcome.session_id)
         if outcome.pickup is not None:
-            await self.surface.deliver_dm(caller.team, caller.user, blocks.handoff_dm_delivery(outcome.pickup),
+            await self.surface.deliver_dm(caller.team, caller.user, blocks.handoff_dm_delivery(handoff_view(outcome.pickup)),
                                           title=f"Handoff session {outcome.session_id}")
         text = outcome_text(outcome)
         if text:

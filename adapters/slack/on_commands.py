@@ -25,6 +25,7 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.metric import PickupMetric, parse_period
 from core.platform import SLACK
 from core.tenants import SignedIn
+from core.views import queued_post
 
 CANT_POST = "I can't post in this channel. Invite me first: `/invite @ResolutionFlow`."
 CONNECT = ("Connect code *{code}* (single use, expires in 15 minutes). In Teams, an admin says "
@@ -59,7 +60,8 @@ class CommandHandlers:
         if signed.member.role not in WORKERS:
             raise Forbidden("Engineer or admin access required.")
         channel = caller.channel or ""
-        root = await self.surface.gateway.post(caller.team, channel, f"<@{caller.user}> is starting a session: {escape(shorten(args.strip(), 200))}")
+        root = await self.surface.gateway.post(
+            caller.team, channel, f"<@{caller.user}> is starting a session: {escape(shorten(args.strip(), 200))}")
         if root is None:
             raise InvalidInput(CANT_POST)
         thread = Thread(team=caller.team, channel=channel, ts=root)
@@ -111,10 +113,7 @@ class CommandHandlers:
             return
         shown: list[dict[str, Any]] = []
         for entry in entries[:10]:
-            _, post = blocks.escalation_post_blocks(
-                session_id=entry.session.id or 0, title=entry.session.title, ticket=entry.session.ticket_ref,
-                escalated_by=entry.escalated_by.name if entry.escalated_by else "someone", reason=entry.handoff.reason,
-                target=None, handoff_id=entry.handoff.id or 0, claimed_by=None)
+            _, post = blocks.escalation_post_blocks(queued_post(entry))
             if not fits(shown + post):
                 break
             shown.extend(post + [{"type": "divider"}])

@@ -18,7 +18,6 @@ from adapters.slack.limits import message_chunks
 from adapters.slack.streams import STREAM_TEXT, ReplyStream, ReplyStreams, stream_text
 from adapters.slack.thread import Thread
 from core.events import TurnAnswered
-from core.models import Notification
 from core.platform import SLACK
 
 if TYPE_CHECKING:
@@ -134,13 +133,9 @@ class ReplyDelivery:
     async def _notify_in_app(self, event: TurnAnswered, problem: str) -> None:
         if event.author_id is None:
             return  # nobody to tell: the error log line is all there is
-        deps = self.surface.engine.deps
         try:
-            async with deps.uow_factory() as uow:
-                await uow.notifications.add(Notification(
-                    account_id=event.account_id, member_id=event.author_id, kind=UNDELIVERABLE,
-                    text=w.UNDELIVERABLE_NOTE.format(id=event.session_id, reason=problem), created_at=deps.clock.now(),
-                    session_id=event.session_id))
-                await uow.commit()
+            await self.surface.engine.notices.leave(
+                account_id=event.account_id, member_id=event.author_id, kind=UNDELIVERABLE,
+                text=w.UNDELIVERABLE_NOTE.format(id=event.session_id, reason=problem), session_id=event.session_id)
         except Exception:
             log.exception("could not record the undeliverable reply of session %s", event.session_id)

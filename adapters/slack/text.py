@@ -31,7 +31,10 @@ def escape_within(text: str, room: int) -> str:
     """`text` escaped, shortened (visibly) so that the escaped form fits `room` characters."""
     shown = shorten(text, room)
     while len(escaped := escape(shown)) > room:
-        shown = shorten(text, max(1, len(shown) * room // len(escaped) - 1))
+        limit = min(len(shown) - 1, max(1, len(shown) * room // len(escaped) - 1))  # always shorter, so it ends
+        if limit < 1:
+            return ELLIPSIS
+        shown = shorten(text, limit)
     return escaped
 
 

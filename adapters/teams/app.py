@@ -14,8 +14,8 @@ from adapters.teams.connector import build_cloud_adapter
 from adapters.teams.handlers import MessageHandlers
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.pacing import RetryPolicy
-from adapters.teams.processor import TeamsIngress, TeamsProcessor
 from adapters.teams.proactive import TeamsSender
+from adapters.teams.processor import TeamsIngress, TeamsProcessor
 from adapters.teams.surface import MEMBER_TTL_S, TeamsSurface
 from adapters.teams.transport import TeamsTransport
 from core.engine import Engine
@@ -39,7 +39,6 @@ class TeamsAdapter:
         self.transport = TeamsTransport(settings, self.ingress.on_activity, adapter=cloud)
         self.notifier = TeamsNotifier(self.surface)
         engine.inbox.register(TEAMS, self.processor.handle)
-        engine.deps.notifiers.append(self.notifier)
 
     def add_routes(self, web_app: web.Application) -> None:
         web_app.router.add_post(MESSAGES_PATH, self.transport.handle)

@@ -130,7 +130,7 @@ class _KeySet:
             async with session.get(jwks_uri) as resp:
                 resp.raise_for_status()
                 document = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError, TypeError) as exc:
+        except (TimeoutError, aiohttp.ClientError, KeyError, ValueError, TypeError) as exc:
             self._fetched_at = time.monotonic() - self._max_age_s + self._min_refetch_s  # retry soon
             log.error("could not fetch signing keys from %s: %s", self.metadata_url, type(exc).__name__)
             return

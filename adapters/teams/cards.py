@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.teams import cards_text as t
+from adapters.teams import replies as r
 from adapters.teams.card_actions import execute
 from adapters.teams.cards_base import (
     CARD_LIMIT_BYTES,
+    STYLES,
     Element,
     action_set,
     adaptive_card,
@@ -32,14 +34,15 @@ from adapters.teams.cards_base import title as title_blocks
 from adapters.teams.cards_forms import form_body, form_of, form_submit
 from adapters.teams.cards_lane import CardRender, fit, render_card, render_lane
 from core.actions import ActionId
-from core.cards import Card, CardLine, CardSection
-from core.handoffs import Pickup, QueueEntry
+from core.cards import Card, CardAction, CardLine, CardSection
+from core.handoffs import QueueEntry
 from core.metric import DEFINITION, PickupMetric
 from core.previews import Preview
+from core.views import PICK_UP, EscalationPostView, HandoffView, PickupResultView
 
 __all__ = [
     "CARD_LIMIT_BYTES", "CardRender", "card_size", "card_size_ok", "escalation_post_card", "handoff_card",
-    "help_card", "lane_card", "message_chunks", "queue_card", "render_handoff", "render_lane", "resolution_card",
+    "help_card", "lane_card", "message_chunks", "pickup_result_text", "queue_card", "render_handoff", "render_lane", "resolution_card",
     "safe", "stats_card",
 ]
 
@@ -68,42 +71,42 @@ def resolution_card(preview: Preview, *, summary_default: str, offer_time_minute
     return adaptive_card(body, [form_submit(ActionId.RESOLVE, preview.session_id)])
 
 
-def escalation_post_card(*, session_id: int, title: str, ticket: str | None, escalated_by: str, reason: str,
-                         target: str | None, handoff_id: int, claimed_by: str | None) -> dict[str, Any]:
+def escalation_post_card(view: EscalationPostView) -> dict[str, Any]:
     """The escalation channel's post: **Pick up** until someone claims it, then who did (R23)."""
-    pairs = [(t.ESCALATION_TICKET, f"#{ticket}" if ticket else t.ESCALATION_NO_TICKET),
-             (t.ESCALATION_BY, escalated_by), (t.ESCALATION_REASON, reason)]
-    if target:
-        pairs.append((t.ESCALATION_TARGET, target))
-    body: list[Element] = [*title_blocks(t.ESCALATION_TITLE.format(id=session_id, title=title)), fact_set(pairs)]
-    if claimed_by is not None:
-        body += text_blocks(t.PICKED_UP_BY.format(name=claimed_by), color="Good", weight="Bolder")
-        return adaptive_card(body)
-    return adaptive_card(body, [execute(ActionId.PICKUP, t.PICK_UP, session_id, handoff_id, style="positive")])
+    body: list[Element] = [*title_blocks(view.title), fact_set([(f.label, f.value) for f in view.fields])]
+    if view.picked_up:
+        return adaptive_card(body + text_blocks(view.state, color="Good", weight="Bolder"))
+    return adaptive_card(body + subtle(view.state), [_execute(a) for a in view.actions])
 
 
-def render_handoff(pickup: Pickup) -> CardRender:
+def render_handoff(view: HandoffView) -> CardRender:
     """The senior's handoff context (package, facts, what was tried), fitted like the lane."""
-    session, handoff = pickup.session, pickup.handoff
-    by = pickup.escalated_by.name if pickup.escalated_by else "?"
-    card = Card(
-        title=t.HANDOFF_TITLE.format(id=session.id, title=session.title),
-        status_line=t.HANDOFF_FROM.format(by=by, reason=handoff.reason) + " " + t.HANDOFF_HANDLER,
-        sections=(
-            CardSection(heading=t.HANDOFF_PACKAGE, empty_text=t.HANDOFF_NONE,
-                        lines=(CardLine(text=card_markdown(pickup.package)),) if pickup.package.strip() else ()),
-            CardSection(heading=t.HANDOFF_FACTS, empty_text=t.HANDOFF_NONE,
-                        lines=tuple(CardLine(text=fact) for fact in pickup.facts)),
-            CardSection(heading=t.HANDOFF_TRIED, empty_text=t.HANDOFF_NONE,
-                        lines=tuple(CardLine(text=line) for line in pickup.tried)),
-        ),
-    )
-    return fit(card, render_card)
+    card = Card(title=view.title, status_line=view.next_step, sections=tuple(
+        CardSection(heading=sec.heading, empty_text=sec.empty_text,
+                    lines=tuple(CardLine(text=card_markdown(ln) if sec.markdown else ln) for ln in sec.lines))
+        for sec in view.sections))
+    facts = fact_set([(f.label, f.value) for f in view.fields])
+
+    def render(c: Card) -> dict[str, Any]:
+        rendered = render_card(c)
+        rendered["body"].insert(len(title_blocks(c.title)), facts)  # title, fields, next step, sections
+        return rendered
+
+    return fit(card, render)
 
 
-def handoff_card(pickup: Pickup) -> dict[str, Any]:
-    """The handoff card alone; post `render_handoff(pickup).overflow` after it when there is any."""
-    return render_handoff(pickup).card
+def handoff_card(view: HandoffView) -> dict[str, Any]:
+    """The handoff card alone; post `render_handoff(view).overflow` after it when there is any."""
+    return render_handoff(view).card
+
+
+def pickup_result_text(view: PickupResultView) -> str:
+    """Said in the session's conversation once someone picked it up."""
+    return r.PICKED_UP.format(headline=safe(view.headline), next_step=safe(view.next_step))
+
+
+def _execute(action: CardAction) -> Element:
+    return execute(action.id, action.label, action.session_id, action.ref, style=STYLES.get(action.style or ""))
 
 
 def queue_card(entries: list[QueueEntry]) -> dict[str, Any]:
@@ -117,8 +120,7 @@ def queue_card(entries: list[QueueEntry]) -> dict[str, Any]:
                 *text_blocks(t.QUEUE_LINE.format(id=entry.session.id, title=entry.session.title)),
                 *subtle(t.QUEUE_DETAIL.format(reason=entry.handoff.reason, when=card_time(entry.handoff.created_at),
                                               by=entry.escalated_by.name if entry.escalated_by else "?")),
-                action_set([execute(ActionId.PICKUP, t.PICK_UP, entry.session.id or 0, entry.handoff.id,
-                                    style="positive")]),
+                action_set([execute(ActionId.PICKUP, PICK_UP, entry.session.id or 0, entry.handoff.id, style="positive")]),
             ]})
         if count < len(entries):
             body += subtle(t.QUEUE_MORE.format(n=len(entries) - count))

@@ -31,6 +31,7 @@ from adapters.teams.cards_base import (
 from adapters.teams.cards_forms import Members, form_button, form_of
 from core.actions import SPECS, ActionId
 from core.cards import Card, CardAction, CardLine
+
 LONG_LINE_CHARS = 3_000  # a longer line shows its start on an oversized card; the whole goes to overflow
 
 

@@ -20,25 +20,6 @@ RESOLUTION_CACHED = ", unchanged since the last preview"
 RESOLUTION_DETERMINISTIC = "Composed from the task lane without the assistant{reason}."
 RESOLUTION_TIME = "{minutes} minutes of working time, logged on the ticket when on."
 
-# Escalation channel post
-ESCALATION_TITLE = "Escalation: #{id} {title}"
-ESCALATION_TICKET = "Ticket"
-ESCALATION_BY = "Escalated by"
-ESCALATION_REASON = "Reason"
-ESCALATION_TARGET = "For"
-ESCALATION_NO_TICKET = "not linked"
-PICK_UP = "Pick up"
-PICKED_UP_BY = "Picked up by {name}."
-
-# Handoff context for the senior
-HANDOFF_TITLE = "You picked up #{id} {title}"
-HANDOFF_FROM = "Escalated by {by}: {reason}"
-HANDOFF_PACKAGE = "Escalation package"
-HANDOFF_FACTS = "What we know"
-HANDOFF_TRIED = "Tried so far"
-HANDOFF_NONE = "Nothing recorded."
-HANDOFF_HANDLER = "You are its handler now; write in the session's conversation to continue."
-
 # Queue and stats
 QUEUE_TITLE = "Escalations awaiting pickup"
 QUEUE_EMPTY = "No escalations are awaiting pickup."

@@ -32,16 +32,15 @@ from adapters.teams.references import conversation_reference
 from adapters.teams.surface import TeamsSurface
 from adapters.teams.transport import card_invoke_response, message_invoke_response
 from adapters.teams.wording import error_text
-from core.access import Actor
 from core.actions import SPECS, Action, Outcome, OutcomeCode, View
 from core.errors import DomainError
 from core.forms import FieldKind, validate
 from core.handoffs import Pickup
 from core.platform import TEAMS
 from core.previews import Preview
-from core.resolution import TIME_PREF, working_minutes
 from core.surfaces import escalation_key, lane_key
 from core.tenants import SignedIn
+from core.views import SOMEONE, handoff_view, stored_post
 
 log = logging.getLogger("rflow.teams")
 
@@ -191,7 +190,7 @@ class ClickHandlers:
         if outcome.pickup is not None:
             return await self._handed_over(signed, outcome.pickup, activity)
         if outcome.preview is not None:
-            await self._show_preview(signed.actor, outcome.preview, reference)
+            await self._show_preview(outcome, outcome.preview, reference)
             return ClickReply()
         if outcome.code == OutcomeCode.RESOLVED:
             card = posted_card(signed.member.name, outcome)
@@ -207,16 +206,12 @@ class ClickHandlers:
             await self.surface.update(reference, clicked, card)  # an older copy of the lane, elsewhere
         return ClickReply(card=card, text=text, shown=True)
 
-    async def _show_preview(self, actor: Actor, preview: Preview, reference: dict[str, Any]) -> None:
+    async def _show_preview(self, outcome: Outcome, preview: Preview, reference: dict[str, Any]) -> None:
         if preview.kind != "resolve":  # no Teams button asks for it; the package is said as it is
             await self.surface.say(reference, preview.markdown)
             return
-        view = await self.engine.sessions.view(actor=actor, session_id=preview.session_id)
-        minutes = None
-        if (await self.engine.accounts.preferences(actor=actor)).get(TIME_PREF) is True and view.session.ticket_ref:
-            minutes = working_minutes(view.session, self.engine.deps.clock.now())
-        await self.surface.send(reference, card=resolution_card(preview, summary_default=view.session.title,
-                                                                offer_time_minutes=minutes))
+        await self.surface.send(reference, card=resolution_card(
+            preview, summary_default=outcome.params["summary_default"], offer_time_minutes=outcome.params["time_minutes"]))
 
     async def _handed_over(self, signed: SignedIn, pickup: Pickup, activity: Activity) -> ClickReply:
         """R23: the engine decided (a loser's Conflict and a viewer's Forbidden were raised before).
@@ -229,7 +224,7 @@ class ClickHandlers:
             card = (await self.surface.lane_render(account, sid)).card  # clicked on the lane: it stays a lane
         else:
             card = escalation_card(pickup, stored.ref if stored else {}, signed.member.name)
-        render = render_handoff(pickup)
+        render = render_handoff(handoff_view(pickup))
         await self.accept(platform=TEAMS, key=f"handoff:{handoff_id}", payload={
             "kind": "handoff", "account_id": account, "session_id": sid, "tenant_id": tenant_of(activity),
             "user_id": activity.from_property.id if activity.from_property else "", "service_url": activity.service_url,
@@ -241,10 +236,7 @@ class ClickHandlers:
 
 def escalation_card(pickup: Pickup, stored: dict[str, Any], claimed_by: str | None) -> dict[str, Any]:
     """The escalation post as stored when the channel got it, else rebuilt from the pickup."""
-    session, handoff = pickup.session, pickup.handoff
-    return escalation_post_card(
-        session_id=session.id or 0, title=str(stored.get("title") or session.title),
-        ticket=stored.get("ticket", session.ticket_ref),
-        escalated_by=str(stored.get("escalated_by") or (pickup.escalated_by.name if pickup.escalated_by else "?")),
-        reason=str(stored.get("reason") or handoff.reason), target=stored.get("target"),
-        handoff_id=handoff.id or 0, claimed_by=claimed_by)
+    return escalation_post_card(stored_post(
+        stored, session_id=pickup.session.id or 0, handoff_id=pickup.handoff.id or 0, claimed_by=claimed_by,
+        title=pickup.session.title, ticket=pickup.session.ticket_ref, reason=pickup.handoff.reason,
+        escalated_by=pickup.escalated_by.name if pickup.escalated_by else SOMEONE))

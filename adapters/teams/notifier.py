@@ -14,12 +14,12 @@ from typing import Any
 
 from adapters.teams import replies as r
 from adapters.teams.answers import AnswerDelivery
-from adapters.teams.chat_streams import ChatStreams
-from adapters.teams.cards import escalation_post_card
+from adapters.teams.cards import escalation_post_card, pickup_result_text
 from adapters.teams.cards_base import safe
+from adapters.teams.chat_streams import ChatStreams
 from adapters.teams.surface import ESCALATION_CHANNEL_KEY, SEND_ERRORS, TeamsSurface
 from adapters.teams.typing import TypingIndicators
-from core.notify import QuietNotifier
+from core import views
 from core.events import (
     EscalationClaimed,
     EscalationCreated,
@@ -30,6 +30,7 @@ from core.events import (
     TurnQueued,
     WritebackFinished,
 )
+from core.notify import QuietNotifier
 from core.platform import PLATFORM_NAMES, TEAMS
 from core.surfaces import escalation_key
 
@@ -40,7 +41,7 @@ class TeamsNotifier(QuietNotifier):
     def __init__(self, surface: TeamsSurface) -> None:
         self.surface = surface
         self.engine = surface.engine
-        self.typing = TypingIndicators(surface.sender, limit_s=surface.engine.deps.turn_deadline_seconds)
+        self.typing = TypingIndicators(surface.sender, limit_s=surface.engine.deps.settings.turn_deadline_seconds)
         self.streams = ChatStreams(surface, self.typing)
         self.answers = AnswerDelivery(surface, self.streams, self.typing)
         self._answering: set[asyncio.Task[Any]] = set()
@@ -93,11 +94,7 @@ class TeamsNotifier(QuietNotifier):
         channel = await self.engine.surfaces.get(account_id=event.account_id, surface=TEAMS, key=ESCALATION_CHANNEL_KEY)
         where = r.ESCALATION_NO_CHANNEL
         if channel is not None:
-            fields = {"title": event.title, "ticket": event.ticket, "escalated_by": event.escalated_by,
-                      "reason": event.reason, "target": event.target}
-            card = escalation_post_card(session_id=event.session_id, title=event.title, ticket=event.ticket,
-                                        escalated_by=event.escalated_by, reason=event.reason, target=event.target,
-                                        handoff_id=event.handoff_id, claimed_by=None)
+            card = escalation_post_card(views.created_post(event))
             try:
                 thread, activity_id = await self.surface.sender.send_to_channel(channel.ref, card)
             except SEND_ERRORS as exc:
@@ -105,7 +102,8 @@ class TeamsNotifier(QuietNotifier):
             else:
                 await self.engine.surfaces.put(account_id=event.account_id, surface=TEAMS,
                                                key=escalation_key(event.handoff_id), session_id=event.session_id,
-                                               ref={"conversation": thread, "activity_id": activity_id, **fields})
+                                               ref={"conversation": thread, "activity_id": activity_id,
+                                                    **views.post_record(event)})
                 where = r.ESCALATION_POSTED
             if event.target_id is not None:
                 await self._tell_target(event, channel.ref, card)
@@ -134,15 +132,10 @@ class TeamsNotifier(QuietNotifier):
         stored = await self.engine.surfaces.get(account_id=event.account_id, surface=TEAMS,
                                                 key=escalation_key(event.handoff_id))
         if stored is not None:
-            fields = stored.ref
-            card = escalation_post_card(
-                session_id=event.session_id, title=str(fields.get("title") or event.title), ticket=fields.get("ticket"),
-                escalated_by=str(fields.get("escalated_by") or event.escalated_by),
-                reason=str(fields.get("reason") or ""), target=fields.get("target"), handoff_id=event.handoff_id,
-                claimed_by=event.claimed_by)
-            await self.surface.update(dict(fields["conversation"]), str(fields["activity_id"]), card)
+            card = escalation_post_card(views.claimed_post(event, stored.ref))
+            await self.surface.update(dict(stored.ref["conversation"]), str(stored.ref["activity_id"]), card)
         if await self.surface.say_in_session(event.account_id, event.session_id,
-                                             r.PICKED_UP.format(name=safe(event.claimed_by)), event.thread_ref):
+                                             pickup_result_text(views.pickup_result(event)), event.thread_ref):
             await self._refresh(event.account_id, event.session_id)
 
     async def session_resolved(self, event: SessionResolved) -> None:

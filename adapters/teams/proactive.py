@@ -28,9 +28,9 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from adapters.teams.auth import TeamsAuthSettings
+from adapters.teams.connector import build_cloud_adapter
 from adapters.teams.pacing import ConversationPacer, RetryPolicy, TeamsApiError, call_with_retries
 from adapters.teams.references import channel_of, reference_from_dict, reference_to_dict
-from adapters.teams.connector import build_cloud_adapter
 from adapters.teams.transport import ADAPTIVE_CARD_CONTENT_TYPE
 
 __all__ = ["TeamsApiError", "TeamsMember", "TeamsSender"]

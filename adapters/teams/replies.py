@@ -24,7 +24,7 @@ STILL_WORKING = "Still working on it; the card updates when it is done."
 ESCALATED = "🚨 {by} escalated this session: {reason}. {where}"
 ESCALATION_POSTED = "It is posted to the Teams escalation channel for pickup."
 ESCALATION_NO_CHANNEL = "No Teams escalation channel is set (an admin says `@ResolutionFlow escalations here` in one)."
-PICKED_UP = "🙋 {name} picked up this session and is on it."
+PICKED_UP = "🙋 {headline} {next_step}"
 HANDLER_NOW = ("You are the handler of session #{id} now. Write here to continue it with the assistant; "
                "the task lane card above stays current.")
 ESCALATIONS_HERE = "Escalations of {account} will be posted in this channel, with **Pick up**."

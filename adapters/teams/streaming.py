@@ -19,7 +19,7 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, StreamInfo
 
-from adapters.teams.pacing import TeamsApiError, RetryPolicy
+from adapters.teams.pacing import RetryPolicy, TeamsApiError
 
 STREAM_INTERVAL = 1.0  # seconds between requests on one stream: Teams asks for about one a second
 TYPING_EVERY = 3.0  # a typing indicator shows for about 3 s; senders should not send more often

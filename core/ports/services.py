@@ -9,8 +9,8 @@ from typing import Any, Protocol
 from core.assistant.types import (
     AssistantContext,
     AssistantTurn,
-    ComposeRequest,
     ComposedText,
+    ComposeRequest,
     FactSynthesisRequest,
     ReplyListener,
 )

@@ -6,14 +6,13 @@ they run before the account is known."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, Table, and_, delete, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from core.platform import ConnectCode, InboundDelivery, InboundStatus, SurfaceRef, TenantLink
 from storage.mapping import attach_inserted

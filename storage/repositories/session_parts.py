@@ -11,7 +11,6 @@ from storage.repositories.base import SqlRepository
 from storage.repositories.counters import CountingRepository, highest
 from storage.tables import facts, fixes, steps, task_items
 
-
 FACT_COUNTER = "fact"  # session_counters.name for facts; lane items use their kind ("question", "check")
 
 

@@ -80,12 +80,14 @@ checking the firewall session timeout now
 """)
     out = run.out
     assert "Escalated session #1. Target: Sam." in out and "escalated_local" not in out
-    assert "📣 Escalation: session #1 VPN drops every hour for the sales team — Needs firewall access I don't have (by Dana), for Sam." in out
-    assert "#1 VPN drops every hour for the sales team — Needs firewall access I don't have (by Dana" in out
+    assert ("📣 Escalation: #1 VPN drops every hour for the sales team\n   Ticket: no ticket linked · Escalated by: Dana · "
+            "Asked for: Sam · Reason: Needs firewall access I don't have\n   Awaiting pickup. /pickup 1") in out
+    assert ("  Escalation: #1 VPN drops every hour for the sales team (0s ago)\n    Ticket: no ticket linked · "
+            "Escalated by: Dana · Reason: Needs firewall access I don't have\n    Awaiting pickup. /pickup 1") in out
     assert "✗ Engineer or admin access required." in out  # the viewer's pickup
     assert "You picked up session #1 (escalated by Dana). You are its handler now." in out
     assert "## What we've confirmed" in out and "Drops happen at exactly 60 minutes" in out
-    assert "📣 Session #1 was picked up by Sam; Dana is told." in out
+    assert "📣 #1 VPN drops every hour for the sales team: Sam picked up this session from Dana and is on it." in out
     assert "✗ Already picked up by Sam." in out
     assert "Pickup-to-first-action, last 7 days: 1 claimed, 1 with an action." in out
     assert "not time saved" in out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 
 class ConditionError(ValueError):
@@ -44,7 +44,7 @@ class Not:
     inner: Node
 
 
-Node = Union[Compare, And, Or, Not]
+Node = Compare | And | Or | Not
 
 _TOKEN = re.compile(
     r"""\s*(?:

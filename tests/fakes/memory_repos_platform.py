@@ -4,11 +4,9 @@ race semantics as storage/repositories/platform.py."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Sequence
-
 from datetime import datetime
+from typing import Any
 
 from core.platform import ConnectCode, InboundDelivery, InboundStatus, SurfaceRef, TenantLink
 from tests.fakes.memory_leases import MemoryLeasedQueue

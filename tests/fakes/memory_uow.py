@@ -48,7 +48,6 @@ from tests.fakes.memory_repos_platform import (
     MemoryTenants,
 )
 from tests.fakes.memory_repos_psa import MemoryPsaConnections, MemoryWritebacks
-from tests.fakes.memory_store import Key, MemoryStore, Reservation, Row
 from tests.fakes.memory_rows import (
     FOREIGN_KEYS,
     UNIQUE_KEYS,
@@ -58,6 +57,8 @@ from tests.fakes.memory_rows import (
     same,
     values_of,
 )
+from tests.fakes.memory_store import Key, MemoryStore, Reservation, Row
+
 
 @dataclass
 class _Loaded:

@@ -10,8 +10,8 @@ from core.assistant.types import (
     AssistantContext,
     AssistantTurn,
     AssistantUnavailable,
-    ComposeRequest,
     ComposedText,
+    ComposeRequest,
     FactSynthesisRequest,
     ReplyListener,
 )

@@ -17,8 +17,8 @@ streamed messages live in `slack_api_streams.py`.
 from __future__ import annotations
 
 import asyncio
-import binascii
 import base64
+import binascii
 import json
 import time
 from collections import defaultdict

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from core.errors import Conflict
 from core.models import (
     Fact,
-    PendingTurn,
-    PsaConnection,
     FactSource,
     Fix,
     FixAuthor,
     ItemKind,
+    PendingTurn,
+    PsaConnection,
     SessionStatus,
     TaskItem,
 )

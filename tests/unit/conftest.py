@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from core.notify import QuietNotifier
 from core.access import Actor
 from core.bus import InMemoryBus
-from core.deps import Deps
+from core.deps import Deps, Notifiers
 from core.engine import Engine
 from core.events import EscalationClaimed, EscalationCreated, SessionResolved
 from core.models import Role
+from core.notify import QuietNotifier
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory_uow import MemoryStore, memory_uow_factory
 from tests.fakes.scripted_assistant import ScriptedAssistant
@@ -60,7 +60,7 @@ async def world() -> World:
     clock = FakeClock()
     notifier = RecordingNotifier()
     deps = Deps(uow_factory=memory_uow_factory(store), bus=InMemoryBus(), assistant=assistant, clock=clock,
-                notifiers=[notifier])
+                notifiers=Notifiers([notifier]))
     world = World(engine=Engine(deps), assistant=assistant, clock=clock, notifier=notifier, store=store)
     await world.member("Olive")
     return world

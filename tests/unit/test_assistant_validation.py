@@ -146,7 +146,8 @@ def test_every_drop_is_logged(caplog: pytest.LogCaptureFixture) -> None:
 
 # ---- property tests ------------------------------------------------------------------------------
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
-json_ish = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+json_ish = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                        max_leaves=20)
 fix_like = st.fixed_dictionaries({}, optional={
     "title": json_ish | st.text(min_size=1, max_size=250), "description": json_ish | st.text(min_size=1),
     "confidence": json_ish | st.integers(-10**6, 10**6) | st.floats() | st.text(max_size=6),

@@ -20,7 +20,7 @@ def test_window_is_bounded_and_chunk_aligned(total: int, window: int) -> None:
 
 
 async def test_a_long_session_sends_a_stable_window(world: World) -> None:
-    world.engine.deps.history_window = 40
+    assert world.engine.deps.settings.history_window == 40  # the default window
     actor = await world.member("Dana")
     posted = await world.engine.sessions.start(actor=actor, problem="Long session")
     sid = posted.session.id or 0

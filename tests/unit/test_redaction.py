@@ -195,7 +195,8 @@ FRAGMENTS = st.sampled_from(
         "<", ">", "[REDACTED:password]", "[REDACTED:jwt]", "hunter2", "1234", "abc", "Bearer ",
         "AKIAIOSFODNN7EXAMPLE", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "https://u:p@h",
         "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----", "AccountKey=", "sk-ant-",
-        "wrong", " to ", "Welcome1", "api key", "Authorization: Basic ", "{", "“", "”", "--password ", "<Password>", "</Password>", "0x80070005", "10.0.0.1", "for bob",
+        "wrong", " to ", "Welcome1", "api key", "Authorization: Basic ", "{", "“", "”", "--password ", "<Password>", "</Password>",
+        "0x80070005", "10.0.0.1", "for bob",
     ]
 )
 MIXED_TEXT = st.lists(st.one_of(FRAGMENTS, st.text(max_size=6)), max_size=25).map("".join)

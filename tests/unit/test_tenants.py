@@ -6,7 +6,6 @@ Runs the real service over the in-memory unit of work (the `world` fixture) with
 
 from __future__ import annotations
 
-
 import pytest
 
 from core.errors import Forbidden, InvalidInput, NotFound
@@ -14,7 +13,6 @@ from core.models import Role
 from core.platform import TenantLink
 from tests.unit.conftest import World
 from tests.unit.tenant_people import globex, identities, member_count, slack, stored_member, teams, tenants
-
 
 # ---- sign_in: accounts ------------------------------------------------------------------------
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from core.notify import QuietNotifier
 from core.access import Actor
-from core.assistant.types import AssistantContext, AssistantTurn, ComposeRequest, ComposedText, FactSynthesisRequest, ReplyListener
+from core.assistant.types import AssistantContext, AssistantTurn, ComposedText, ComposeRequest, FactSynthesisRequest, ReplyListener
 from core.bus import InMemoryBus
-from core.deps import Deps
+from core.deps import Deps, EngineSettings, Notifiers
 from core.engine import Engine
 from core.events import ReplyProgress, TurnAnswered, TurnQueued
 from core.models import StepKind, TurnStatus
+from core.notify import QuietNotifier
 from core.turns import Batch, TurnResult, TurnService
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory_uow import MemoryStore, memory_uow_factory
@@ -121,7 +121,7 @@ class Desk:
         """Move the clock past the turn lease: whoever holds a turn now counts as dead."""
         clock = self.engine.deps.clock
         assert isinstance(clock, FakeClock)
-        clock.advance(seconds=self.engine.deps.turn_lease_seconds + 1)
+        clock.advance(seconds=self.engine.deps.settings.turn_lease_seconds + 1)
 
 
 def make_desk(concurrency: int = 16, deadline: float = 150.0) -> Desk:
@@ -129,7 +129,8 @@ def make_desk(concurrency: int = 16, deadline: float = 150.0) -> Desk:
     assistant = GatedAssistant()
     heard = Heard()
     deps = Deps(uow_factory=memory_uow_factory(store), bus=InMemoryBus(), assistant=assistant, clock=FakeClock(),
-                notifiers=[heard], turn_concurrency=concurrency, turn_deadline_seconds=deadline)
+                notifiers=Notifiers([heard]),
+                settings=EngineSettings(turn_concurrency=concurrency, turn_deadline_seconds=deadline))
     return Desk(engine=Engine(deps), assistant=assistant, heard=heard, stop=asyncio.Event(), store=store)
 
 

@@ -13,8 +13,8 @@ from core.actions import ActionId
 from core.cards import lane_card
 from core.models import FactSource, FixStatus, ItemKind, SessionStatus
 from core.sessions import SessionView
+from core.views import escalation_post, handoff_view
 from tests.adapters.slack import factories as f
-
 
 ADD_FACT, EDIT_FACT = "rf_add_fact", "rf_edit_fact"
 
@@ -125,7 +125,7 @@ def test_a_huge_lane_fits_one_message_and_says_what_it_left_out() -> None:
 def test_the_escalation_post_offers_pick_up_until_claimed() -> None:
     kw = dict(session_id=7, title="Printer <offline>", ticket="4521", escalated_by="Alice",
               reason="Needs domain admin & GPO access", target="Bob", handoff_id=900)
-    text, blocks = escalation_post_blocks(**kw, claimed_by=None)  # type: ignore[arg-type]
+    text, blocks = escalation_post_blocks(escalation_post(**kw, claimed_by=None))  # type: ignore[arg-type]
     (pick,) = f.buttons(blocks)
     assert pick["action_id"] == "rf_pickup" and pick["style"] == "primary" and pick["text"]["text"] == "Pick up"
     assert decode_value(pick["value"]) == (7, 900)
@@ -133,26 +133,26 @@ def test_the_escalation_post_offers_pick_up_until_claimed() -> None:
     assert fields == ["*Ticket*\n#4521", "*Escalated by*\nAlice", "*Asked for*\nBob"]
     assert "Needs domain admin &amp; GPO access" in blocks[2]["text"]["text"]
     assert "&lt;offline&gt;" in text
-    text2, claimed = escalation_post_blocks(**kw, claimed_by="Bob")  # type: ignore[arg-type]
+    text2, claimed = escalation_post_blocks(escalation_post(**kw, claimed_by="Bob"))  # type: ignore[arg-type]
     assert f.buttons(claimed) == []
-    assert claimed[-1]["text"]["text"] == ":white_check_mark: Picked up by Bob"
+    assert claimed[-1]["text"]["text"] == ":white_check_mark: Picked up by Bob."
     assert "Picked up by Bob" in text2
-    _, no_ticket = escalation_post_blocks(**{**kw, "ticket": None, "target": None}, claimed_by=None)  # type: ignore[arg-type]
+    _, no_ticket = escalation_post_blocks(escalation_post(**{**kw, "ticket": None, "target": None}, claimed_by=None))  # type: ignore[arg-type]
     assert [x["text"] for x in no_ticket[1]["fields"]] == ["*Ticket*\nno ticket linked", "*Escalated by*\nAlice"]
 
 
 def test_hostile_sizes_still_give_valid_posts() -> None:
     evil = "<&>" * 1500
     for claimed_by in (None, evil):
-        text, blocks = escalation_post_blocks(session_id=7, title=evil, ticket=evil, escalated_by=evil, reason=evil,
-                                              target=evil, handoff_id=900, claimed_by=claimed_by)
+        text, blocks = escalation_post_blocks(escalation_post(session_id=7, title=evil, ticket=evil, escalated_by=evil,
+                                                              reason=evil, target=evil, handoff_id=900, claimed_by=claimed_by))
         assert "<" not in text + "".join(f.mrkdwn_texts(blocks))
         assert all(len(x["text"]) <= 2000 for x in blocks[1]["fields"])
 
 
 def test_the_handoff_dm_carries_package_facts_and_what_was_tried() -> None:
     package = "## Problem\nPrinter offline.\n\n## What we've tried\nRestart <spooler>."
-    delivery = handoff_dm_delivery(f.pickup(package=package))
+    delivery = handoff_dm_delivery(handoff_view(f.pickup(package=package)))
     assert delivery.snippet is None and len(delivery.messages) == 1
     text, blocks = delivery.messages[0]
     check_blocks(blocks, surface="message")
@@ -166,7 +166,7 @@ def test_the_handoff_dm_carries_package_facts_and_what_was_tried() -> None:
 
 def test_the_handoff_delivery_sends_everything_split_or_as_a_file() -> None:
     package = "\n\n".join(f"## Step {i}\n" + "tried the thing " * 60 for i in range(20))  # ~19.5k chars
-    delivery = handoff_dm_delivery(f.pickup(package=package))
+    delivery = handoff_dm_delivery(handoff_view(f.pickup(package=package)))
     assert delivery.snippet is None and 2 <= len(delivery.messages) <= 5
     shown = ""
     for _, blocks in delivery.messages:
@@ -174,7 +174,7 @@ def test_the_handoff_delivery_sends_everything_split_or_as_a_file() -> None:
         shown += "".join(f.mrkdwn_texts(blocks))
     assert shown.count("tried the thing") == package.count("tried the thing")
     assert delivery.messages[0][1][0]["type"] == "header"
-    huge = handoff_dm_delivery(f.pickup(package="x y " * 15_000))
+    huge = handoff_dm_delivery(handoff_view(f.pickup(package="x y " * 15_000)))
     assert huge.snippet is not None and huge.snippet.endswith("x y " * 15_000)
     assert huge.filename == "handoff-7.md" and len(huge.messages) == 1
     check_blocks(huge.messages[0][1], surface="message")

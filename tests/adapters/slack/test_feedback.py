@@ -173,7 +173,7 @@ async def test_a_reply_shown_before_its_worker_died_is_not_posted_again_by_the_t
     root = await started(bot)
     heard = HeardAnswers()
     deps = bot.app.engine.deps
-    deps.notifiers.append(heard)
+    deps.notifiers.add(heard)
     bot.say(REPLY)
     await bot.reply("UDANA", "It is the HP in room 4", root)
     await bot.settle()

@@ -21,8 +21,18 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import (SlackClient, app_home_opened, app_mention, block_action, event_callback,
-                                        message_event, sign, slash_command, url_verification, view_submission)  # fmt: skip
+from tests.fakes.slack_requests import (
+    SlackClient,
+    app_home_opened,
+    app_mention,
+    block_action,
+    event_callback,
+    message_event,  # fmt: skip
+    sign,
+    slash_command,
+    url_verification,
+    view_submission,
+)
 
 SECRET = "s3cr3t-signing"
 TS = re.compile(r"^\d{10}\.\d{6}$")
@@ -203,10 +213,10 @@ class FixedClock(Clock):
 
 
 def test_sign_matches_slacks_published_example() -> None:
-    body = ("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
-            "&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="
-            "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
-            "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c").encode()  # fmt: skip
+    body = (b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
+            b"&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="
+            b"&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
+            b"&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")  # fmt: skip
     headers = sign(body, "8f742231b10e8888abcd99yyyzzz85a5", 1531420618)
     assert headers == {"X-Slack-Request-Timestamp": "1531420618",
                        "X-Slack-Signature": "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"}  # fmt: skip

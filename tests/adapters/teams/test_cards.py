@@ -21,10 +21,10 @@ from core.cards import lane_card as neutral_lane
 from core.forms import FORMS, FieldKind, FormName
 from core.handoffs import Pickup, QueueEntry
 from core.metric import DEFINITION, summarize
-from core.models import (Fact, FactSource, Fix, FixAuthor, Handoff, HandoffIntent, ItemKind, Member, Role, Session,
-                         SessionStatus, TaskItem)
+from core.models import Fact, FactSource, Fix, FixAuthor, Handoff, HandoffIntent, ItemKind, Member, Role, Session, SessionStatus, TaskItem
 from core.previews import Preview
 from core.sessions import SessionView
+from core.views import escalation_post, handoff_view
 from tests.adapters.teams.card_schema import card_validator, validate_card
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -125,9 +125,9 @@ def every_card() -> dict[str, dict[str, Any]]:
         "lane_escalated": cards.lane_card(neutral_lane(view(status=SessionStatus.ESCALATED, fix=True))),
         "lane_resolved": cards.lane_card(neutral_lane(view(status=SessionStatus.RESOLVED))),
         "resolution": cards.resolution_card(preview, summary_default="Profile rebuilt", offer_time_minutes=25),
-        "post": cards.escalation_post_card(**post, claimed_by=None),
-        "post_claimed": cards.escalation_post_card(**post, claimed_by="Ben"),
-        "handoff": cards.handoff_card(pickup),
+        "post": cards.escalation_post_card(escalation_post(**post, claimed_by=None)),
+        "post_claimed": cards.escalation_post_card(escalation_post(**post, claimed_by="Ben")),
+        "handoff": cards.handoff_card(handoff_view(pickup)),
         "queue": cards.queue_card([entry]),
         "queue_empty": cards.queue_card([]),
         "stats": cards.stats_card([summarize(7, 3, [30.0, 200.0]), summarize(30, 0, [])]),

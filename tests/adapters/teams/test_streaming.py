@@ -184,7 +184,7 @@ class HeardAnswers(QuietNotifier):
 async def test_a_reply_shown_before_its_worker_died_is_not_posted_again_by_the_taker(live: LiveBot) -> None:
     heard = HeardAnswers()
     deps = live.app.engine.deps
-    deps.notifiers.append(heard)
+    deps.notifiers.add(heard)
     await start_chat_session(live)
     [shown] = heard.events
     assert len(the_reply_messages(live, FIRST)) == 1

@@ -82,7 +82,7 @@ async def test_an_escalation_raised_and_picked_up_in_teams(bot: TeamsBot) -> Non
     assert status == 200 and "Escalating session #1" in body["value"], body
     await bot.settle()
     [(post_id, post)] = [(aid, c) for aid, c in _cards_in_channel(bot, ESCALATIONS) if "Escalation: #1" in shown_text(c)]
-    assert "Needs the Exchange admin" in shown_text(post) and "For: Sam" in shown_text(post)
+    assert "Needs the Exchange admin" in shown_text(post) and "Asked for: Sam" in shown_text(post)
     # R22: the named target hears it in a personal chat, with Pick up on the card.
     [dm] = [c.conversation_id for c in bot.connector.created if c.params.get("members") == [{"id": SAM_T.aad}]]
     told = [s.activity for s in bot.connector.sent if s.conversation_id == dm]
