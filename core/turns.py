@@ -1,10 +1,10 @@
-"""The assistant's turns, run from the durable queue (R16, R33).
+"""The assistant's turns, run from the durable queue (R16, R33, R37).
 
-The engineer's message and its pending turn were committed together. A worker claims the turn with a
-lease, asks the assistant outside any transaction, then — in one transaction that first finishes the
-turn conditionally — stores the reply and the validated lane, facts, fix and outcome proposal. A
-crash anywhere before that commit leaves the turn claimable again; the conditional finish means a
-turn is answered once, even when two workers raced on an expired lease.
+The engineer's message and its pending turn were committed together. A scheduler claims a session's
+open turns as one batch with a renewed lease (core/turn_context.py builds what the batch carries),
+asks the assistant outside any transaction, stores the reply under a conditional lease renewal, hands
+it to the surfaces, and only then closes the turns: a worker that dies in between leaves the stored
+reply to the one that takes over, which delivers it without asking again.
 """
 
 from __future__ import annotations
@@ -16,15 +16,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Literal
 
 from core.assistant.types import (
-    AssistantContext,
     AssistantTurn,
     AssistantUnavailable,
-    FactEntry,
-    HistoryEntry,
-    LaneEntry,
 )
 from core.deps import Deps
 from core.events import ReplyProgress, TurnAnswered
@@ -36,18 +31,13 @@ from core.machines import session_accepts_changes
 from core.models import (
     Fact,
     Fix,
-    ItemKind,
-    ItemStatus,
-    PendingTurn,
-    Session,
     Step,
     StepKind,
     TaskItem,
     TurnStatus,
 )
 from core.notify import dispatch, notify_progress
-from core.ports import UnitOfWork
-from core.previews import fix_entry
+from core.turn_context import Batch, claim_batch
 from core.turn_progress import ProgressPump
 
 log = logging.getLogger("rflow.turns")
@@ -72,130 +62,10 @@ class TurnResult:
     cancelled: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
-class Batch:
-    """The open turns of one session, claimed together: one call answers all their messages."""
-
-    turns: tuple[PendingTurn, ...]
-    context: AssistantContext
-    engineer_texts: list[str]
-    session: Session
-    author_id: int | None
-    owner: str  # this claim's lease owner: unique per claim, so a worker never mistakes an old claim for it
-    stored_reply: Step | None = None  # answered and stored by a worker that died before telling anyone
-
-    @property
-    def first(self) -> PendingTurn:
-        return self.turns[0]
-
-    @property
-    def last(self) -> PendingTurn:
-        return self.turns[-1]
-
-    @property
-    def ids(self) -> tuple[int, ...]:
-        return tuple(t.id or 0 for t in self.turns)
-
-
 def _blank_result(batch: Batch) -> TurnResult:
     """The batch's ids and nothing else yet; each outcome fills in its part with `replace`."""
     turn = batch.first
     return TurnResult(turn_id=turn.id or 0, session_id=turn.session_id, account_id=turn.account_id, turn_ids=batch.ids)
-
-
-HISTORY_CHUNK = 20
-
-
-def window_start(total: int, window: int) -> int:
-    """Where the history the assistant sees begins: the last `window`-or-so steps, starting on a
-    multiple of HISTORY_CHUNK, so the start stays put for many turns and the prompt-cache prefix
-    keeps hitting (R32)."""
-    return -(-max(0, total - window) // HISTORY_CHUNK) * HISTORY_CHUNK
-
-
-async def history_window(uow: UnitOfWork, turn: PendingTurn, window: int) -> list[Step]:
-    """The windowed history up to the turn's message. One read in the common case; only a long
-    session also needs its step count to place the chunk-aligned start."""
-    fetch = window + HISTORY_CHUNK
-    newest = await uow.steps.list(account_id=turn.account_id, session_id=turn.session_id, limit=fetch)
-    steps = [s for s in newest if (s.id or 0) <= turn.step_id]
-    total = len(steps)
-    if len(newest) == fetch:  # maybe more before these: ask how many there are
-        total = await uow.steps.count(account_id=turn.account_id, session_id=turn.session_id, up_to_id=turn.step_id)
-    keep = total - window_start(total, window)
-    return steps[-keep:] if keep else []
-
-
-@dataclass(frozen=True)
-class TurnContext:
-    """What a claim reads once: the assistant's view, the engineers' words (R6 checks promotions
-    against them), the session, and who wrote the turn's message."""
-
-    context: AssistantContext
-    engineer_texts: list[str]
-    session: Session
-    author_id: int | None
-
-
-async def build_context(uow: UnitOfWork, deps: Deps, turn: PendingTurn) -> TurnContext:
-    """The session as the assistant sees it, up to and including the turn's own message."""
-    account_id, session_id = turn.account_id, turn.session_id
-    session = await uow.sessions.get(account_id=account_id, session_id=session_id)
-    assert session is not None
-    steps = await history_window(uow, turn, deps.settings.history_window)
-    names = {m.id: m.name for m in await uow.members.list(account_id=account_id, active_only=False)}
-    roles: dict[StepKind, Literal["engineer", "assistant", "action"]] = {
-        StepKind.ENGINEER_MESSAGE: "engineer", StepKind.ASSISTANT_REPLY: "assistant", StepKind.ACTION: "action"}
-    history = tuple(
-        HistoryEntry(role=roles[StepKind(s.kind)], author=names.get(s.author_id, "assistant"), text=s.text)
-        for s in steps
-    )
-    active = await uow.fixes.active(account_id=account_id, session_id=session_id)
-    facts = await uow.facts.list(account_id=account_id, session_id=session_id)
-    items = await uow.items.list(account_id=account_id, session_id=session_id)
-    context = AssistantContext(
-        session_id=session_id, session_title=session.title, ticket=session.ticket_ref,
-        facts=tuple(FactEntry(label=f.label, text=f.text, source=str(f.source)) for f in facts),
-        lane=tuple(LaneEntry(label=i.label, kind="question" if i.kind == ItemKind.QUESTION else "check", text=i.text,
-                             status="promoted" if i.status == ItemStatus.PROMOTED else "open")
-                   for i in items),
-        active_fix=fix_entry(active) if active else None,
-        history=history,
-    )
-    engineer_texts = [s.text for s in steps if s.kind == StepKind.ENGINEER_MESSAGE]
-    own = next((s for s in reversed(steps) if s.id == turn.step_id), None)
-    if own is None:  # outside a zero-length window: read it
-        own = await uow.steps.get(account_id=account_id, step_id=turn.step_id)
-    return TurnContext(context, engineer_texts, session, own.author_id if own is not None else None)
-
-
-REPLY_LOOKBACK = 50  # steps searched for a reply a dead worker stored but did not deliver
-
-
-async def claim_batch(uow: UnitOfWork, deps: Deps, turns: list[PendingTurn], owner: str) -> Batch:
-    """The claimed turns with what the assistant sees: the history up to the newest message, and
-    the reply already stored for them, if a worker died between storing and delivering it."""
-    read = await build_context(uow, deps, turns[-1])
-    stored = await stored_reply(uow, turns) if any(t.attempts > 1 for t in turns) else None
-    if stored is not None:  # that reply answers only its own turns: newer ones go back to wait for the next call
-        covered = set(stored.data.get("answers") or ())
-        later = [t.id or 0 for t in turns if t.id not in covered]
-        if later:
-            await uow.turns.finish_batch(turn_ids=later, worker_id=owner, status=TurnStatus.PENDING,
-                                         now=deps.clock.now())
-        turns = [t for t in turns if t.id in covered]
-    return Batch(turns=tuple(turns), context=read.context, engineer_texts=read.engineer_texts, session=read.session,
-                 author_id=read.author_id, owner=owner, stored_reply=stored)
-
-
-async def stored_reply(uow: UnitOfWork, turns: list[PendingTurn]) -> Step | None:
-    """A reply an earlier claim stored for some of these turns and did not deliver. Only a turn
-    claimed before (attempts > 1) can have one: a first claim skips this read."""
-    first = turns[0]
-    recent = await uow.steps.list(account_id=first.account_id, session_id=first.session_id, limit=REPLY_LOOKBACK)
-    ids = {t.id for t in turns}
-    return next((s for s in recent if s.kind == StepKind.ASSISTANT_REPLY and ids & set(s.data.get("answers") or ())),
-                None)
 
 
 class TurnService:

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.assistant.types import AssistantTurn
-from core.turns import HISTORY_CHUNK, window_start
+from core.turn_context import HISTORY_CHUNK, window_start
 from tests.unit.conftest import World
 
 
