@@ -143,8 +143,8 @@ class ClickHandlers:
 
     async def drain(self) -> None:
         """Tests and shutdown: wait for clicks that overran their invoke."""
-        while self._late:
-            await asyncio.gather(*list(self._late), return_exceptions=True)
+        while pending := [t for t in self._late if not t.done()]:  # a done task leaves via its callback
+            await asyncio.gather(*pending, return_exceptions=True)
 
     # From the inbox ----------------------------------------------------------------------------------
 

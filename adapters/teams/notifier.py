@@ -62,8 +62,9 @@ class TeamsNotifier(QuietNotifier):
 
     async def drain(self) -> None:
         """Wait for answers being delivered right now (tests settle on this)."""
-        while self._answering:
-            await asyncio.gather(*self._answering, return_exceptions=True)
+        while pending := [t for t in self._answering if not t.done()]:  # a done task leaves via its callback
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._answering.difference_update([t for t in self._answering if t.done()])
 
     async def close(self) -> None:
         await self.drain()
