@@ -10,6 +10,7 @@ from core.deps import Deps
 from core.errors import InvalidInput, NotFound
 from core.models import Account, Member, MemberIdentity, Role
 from core.ports import UnitOfWork
+from core.time_zones import TIME_ZONE_PREF, check_time_zone
 
 ACCOUNT_GONE = "account.gone"  # a refusal code (core.errors) shared with core.tenants
 
@@ -28,6 +29,12 @@ def parse_pref_value(raw: str) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+def settings_of(account: Account) -> dict[str, Any]:
+    """The account's settings as one bag for surfaces that show or edit them generically: its
+    preferences plus its `time_zone`."""
+    return {**account.preferences, TIME_ZONE_PREF: account.time_zone}
 
 
 async def ensure_account(uow: UnitOfWork, deps: Deps, name: str) -> Account:
@@ -60,28 +67,34 @@ class AccountService:
             account = await uow.accounts.get(account_id=actor.account_id)
             if account is None:
                 raise NotFound("This account no longer exists.", reason=ACCOUNT_GONE)
-            return dict(account.preferences)
+            return settings_of(account)
 
     async def preferences_for_surface(self, *, account_id: int) -> dict[str, Any]:
         """An account's preferences for a surface acting on one of the engine's own events (its
         escalation channel, say); no requesting member to check."""
         async with self.deps.uow_factory() as uow:
             account = await uow.accounts.get(account_id=account_id)
-            return dict(account.preferences) if account else {}
+            return settings_of(account) if account else {}
 
     async def set_preferences(self, *, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
-        """R30: setting some keys keeps the others. Admins and owners only (R35)."""
+        """R30: setting some keys keeps the others. Admins and owners only (R35). `time_zone` is
+        checked and kept on the account itself (it is typed and validated, not free-form)."""
         if not values:
             raise InvalidInput("Give at least one setting and its value.", reason="prefs.empty")
+        values = dict(values)
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             require_manager(member)
+            time_zone = check_time_zone(values.pop(TIME_ZONE_PREF)) if TIME_ZONE_PREF in values else None
             account = await uow.accounts.get(account_id=actor.account_id)
             if account is None:
                 raise NotFound("This account no longer exists.", reason=ACCOUNT_GONE)
-            account.preferences = {**account.preferences, **values}  # reassigned so storage sees the change
+            if values:
+                account.preferences = {**account.preferences, **values}  # reassigned so storage sees the change
+            if time_zone is not None:
+                account.time_zone = time_zone
             await uow.commit()
-            return dict(account.preferences)
+            return settings_of(account)
 
     async def members(self, *, actor: Actor) -> list[Member]:
         async with self.deps.uow_factory() as uow:

@@ -20,6 +20,7 @@ class ActionId(StrEnum):
     """Every action. The values travel in buttons (`rf_<value>` in Slack and Teams): keep them."""
 
     CONFIRM_ITEM = "confirm_item"
+    DISMISS_ITEM = "dismiss_item"
     ADD_FACT = "add_fact"
     EDIT_FACT = "edit_fact"
     DELETE_FACT = "delete_fact"
@@ -60,6 +61,7 @@ class ActionSpec:
 
 SPECS: dict[ActionId, ActionSpec] = {spec.id: spec for spec in (
     ActionSpec(id=ActionId.CONFIRM_ITEM, form=FormName.CONFIRM_ITEM, ref=True, ref_required=True, slow=True),
+    ActionSpec(id=ActionId.DISMISS_ITEM, ref=True, ref_required=True),
     ActionSpec(id=ActionId.ADD_FACT, form=FormName.ADD_FACT, form_first=True),
     ActionSpec(id=ActionId.EDIT_FACT, form=FormName.EDIT_FACT, form_first=True, ref=True, ref_required=True),
     ActionSpec(id=ActionId.DELETE_FACT, ref=True, ref_required=True),
@@ -77,7 +79,7 @@ SPECS: dict[ActionId, ActionSpec] = {spec.id: spec for spec in (
                preview=ActionId.PREVIEW_RESOLVE),
     ActionSpec(id=ActionId.ESCALATE, form=FormName.ESCALATE, form_first=True, slow=True,
                preview=ActionId.PREVIEW_ESCALATE),
-    ActionSpec(id=ActionId.PARK, form=FormName.PARK),
+    ActionSpec(id=ActionId.PARK, form=FormName.PARK, form_first=True),
     ActionSpec(id=ActionId.PICKUP, ref=True),
     ActionSpec(id=ActionId.LINK_TICKET, form=FormName.LINK_TICKET, form_first=True, slow=True),
     ActionSpec(id=ActionId.RETRY_WRITEBACK),
@@ -98,6 +100,8 @@ class Action:
 class OutcomeCode(StrEnum):
     FACT_ADDED = "fact_added"
     FACT_CONFIRMED = "fact_confirmed"
+    FACT_PROPOSED = "fact_proposed"  # synthesized (R4): a proposal for the engineer to confirm or reword
+    ITEM_DISMISSED = "item_dismissed"
     FACT_EDITED = "fact_edited"
     FACT_DELETED = "fact_deleted"
     FIX_ADDED = "fix_added"

@@ -3,12 +3,12 @@ the console as text; the engine decides what is shown and which actions exist, o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.actions import ActionId
 from core.labels import FIX_STATUS_LABELS, OUTCOME_LABELS
 from core.machines import FixEvent, SessionEvent, fix_offers, session_accepts_changes, session_offers
-from core.models import FixAuthor, FixStatus, ItemKind, ItemStatus, Session
+from core.models import FactSource, FixAuthor, FixStatus, ItemKind, ItemStatus, Session
 from core.sessions import SessionView
 
 
@@ -25,6 +25,18 @@ class CardAction:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CardChoice:
+    """An action on one object picked from a list (which fact to edit or delete): a select in Slack,
+    a choice on a card in Teams. `options` are (object id, text) pairs, latest last."""
+
+    id: ActionId
+    label: str
+    session_id: int
+    options: tuple[tuple[int, str], ...]
+    style: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CardLine:
     text: str
     actions: tuple[CardAction, ...] = ()
@@ -36,6 +48,7 @@ class CardSection:
     lines: tuple[CardLine, ...]
     empty_text: str = "Nothing yet."
     actions: tuple[CardAction, ...] = ()
+    choices: tuple[CardChoice, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +69,10 @@ SESSION_BUTTONS: dict[SessionEvent, tuple[ActionId, str, str | None]] = {
     SessionEvent.PARK: (ActionId.PARK, "Park", None),
     SessionEvent.PICKUP: (ActionId.PICKUP, "Pick up", "primary"),
 }
+MAX_CHOICES = 100  # the latest objects a choice offers (a Slack select holds 100 options)
+OPTION_CHARS = 75  # Slack cuts an option's text at 75 characters
+ADD_FACT, EDIT_FACT, DELETE_FACT = "Add a fact", "Edit a fact…", "Delete a fact…"
+ADD_FIX, LINK_TICKET, RETRY_WRITEBACK = "Propose a fix", "Link a ticket", "Retry the writeback"
 FIX_BUTTONS: dict[FixEvent, tuple[ActionId, str, str | None]] = {
     FixEvent.APPLY: (ActionId.APPLY_FIX, "Apply", "primary"),
     FixEvent.WORKED: (ActionId.FIX_WORKED, "Worked", None),
@@ -77,11 +94,15 @@ def lane_card(view: SessionView) -> Card:
     def item_lines(kind: ItemKind) -> tuple[CardLine, ...]:
         return tuple(
             CardLine(text=f"{i.label} {i.text}", actions=() if closed else (
-                CardAction(id=ActionId.CONFIRM_ITEM, label="Confirm", session_id=sid, ref=i.id, label_ref=i.label),))
+                CardAction(id=ActionId.CONFIRM_ITEM, label="Confirm", session_id=sid, ref=i.id, label_ref=i.label),
+                *((CardAction(id=ActionId.DISMISS_ITEM, label="Dismiss", session_id=sid, ref=i.id, label_ref=i.label),)
+                  if kind == ItemKind.FACT else ())))
             for i in open_items if i.kind == kind)
 
+    proposed = item_lines(ItemKind.FACT)
     sections = [
-        CardSection(heading="What we know", lines=facts, empty_text="No facts yet."),
+        _facts_section(view, facts, closed),
+        *((CardSection(heading="Proposed facts — confirm what is true", lines=proposed),) if proposed else ()),
         CardSection(heading="Questions", lines=item_lines(ItemKind.QUESTION), empty_text="No open questions."),
         CardSection(heading="Checks", lines=item_lines(ItemKind.CHECK), empty_text="No open checks."),
         _fix_section(view, closed),
@@ -97,6 +118,10 @@ def lane_card(view: SessionView) -> Card:
     actions = tuple(CardAction(id=SESSION_BUTTONS[e][0], label=SESSION_BUTTONS[e][1], style=SESSION_BUTTONS[e][2],
                                session_id=sid, ref=pickup_ref if e is SessionEvent.PICKUP else None)
                     for e in session_offers(s.status))
+    if not closed and s.ticket_ref is None:
+        actions += (CardAction(id=ActionId.LINK_TICKET, label=LINK_TICKET, session_id=sid),)
+    if view.writeback_failed:
+        actions += (CardAction(id=ActionId.RETRY_WRITEBACK, label=RETRY_WRITEBACK, session_id=sid, style="primary"),)
     return Card(title=f"#{sid} {s.title}", status_line=status, sections=tuple(sections), banner=banner, actions=actions)
 
 
@@ -108,11 +133,35 @@ def ticket_line(session: Session) -> str:
     return f"ticket #{session.ticket_ref}{summary}" + (f" ({details})" if details else "")
 
 
+def _facts_section(view: SessionView, lines: tuple[CardLine, ...], closed: bool) -> CardSection:
+    """R5: notes are edited directly, promoted facts through their source item; any fact is deleted
+    (softly). Nothing is offered once the session is closed."""
+    section = CardSection(heading="What we know", lines=lines, empty_text="No facts yet.")
+    if closed:
+        return section
+    sid = view.session.id or 0
+    live = [f for f in view.facts if f.deleted_at is None and f.id is not None]
+    notes = tuple((f.id or 0, _option(f"{f.label} {f.text}")) for f in live if f.source == FactSource.NOTE)[-MAX_CHOICES:]
+    every = tuple((f.id or 0, _option(f"{f.label} {f.text}")) for f in live)[-MAX_CHOICES:]
+    choices = tuple(choice for choice in (
+        CardChoice(id=ActionId.EDIT_FACT, label=EDIT_FACT, session_id=sid, options=notes),
+        CardChoice(id=ActionId.DELETE_FACT, label=DELETE_FACT, session_id=sid, options=every, style="danger"),
+    ) if choice.options)
+    return replace(section, actions=(CardAction(id=ActionId.ADD_FACT, label=ADD_FACT, session_id=sid),), choices=choices)
+
+
+def _option(text: str) -> str:
+    """An option names its object; the object itself is shown in full in its section."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= OPTION_CHARS else flat[: OPTION_CHARS - 1].rstrip() + "…"
+
+
 def _fix_section(view: SessionView, closed: bool) -> CardSection:
     fix = view.active_fix
-    if fix is None:
-        return CardSection(heading="Suggested fix", lines=(), empty_text="No fix suggested yet.")
     sid = view.session.id or 0
+    propose = () if closed else (CardAction(id=ActionId.ADD_FIX, label=ADD_FIX, session_id=sid),)
+    if fix is None:
+        return CardSection(heading="Suggested fix", lines=(), empty_text="No fix suggested yet.", actions=propose)
     who = "engineer's fix" if fix.author == FixAuthor.ENGINEER else f"confidence {fix.confidence}%"
     state = FIX_STATUS_LABELS.get(FixStatus(fix.status), str(fix.status))
     if fix.status == FixStatus.PROPOSED and fix.applied_at:
@@ -127,4 +176,4 @@ def _fix_section(view: SessionView, closed: bool) -> CardSection:
     actions = () if closed else tuple(
         CardAction(id=FIX_BUTTONS[e][0], label=FIX_BUTTONS[e][1], style=FIX_BUTTONS[e][2], session_id=sid, ref=fix.id)
         for e in fix_offers(fix.status, applied=fix.applied_at is not None))
-    return CardSection(heading="Suggested fix", lines=tuple(lines), actions=tuple(actions))
+    return CardSection(heading="Suggested fix", lines=tuple(lines), actions=(*actions, *propose))

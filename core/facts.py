@@ -7,17 +7,17 @@ import re
 from datetime import datetime
 
 from core.access import Actor, load_member, load_session, require_can_change
-from core.assistant.types import AssistantUnavailable, FactPromotion, FactSynthesisRequest, HistoryEntry
+from core.assistant.types import AssistantUnavailable, FactSynthesisRequest, HistoryEntry
 from core.deps import Deps
 from core.errors import Conflict, InvalidInput, NotFound
-from core.lane import find_item, normalize
+from core.lane import find_item
 from core.models import Fact, FactSource, ItemKind, ItemStatus, Session, StepKind, TaskItem
 from core.ports import UnitOfWork
+from core.proposals import MAX_FACT_CHARS, add_proposal
 from core.redaction import redact_text
 from core.sessions import bump, record_action
 
 log = logging.getLogger("rflow.facts")
-MAX_FACT_CHARS = 1000
 
 
 def _clean(text: str) -> str:
@@ -68,22 +68,72 @@ class FactService:
             await uow.commit()
         return fact
 
-    async def promote(self, *, actor: Actor, session_id: int, item_ref: str | int, text: str | None = None) -> Fact:
-        """Confirm a question or check into a fact, in the engineer's words or synthesized (R4)."""
-        if text is None or not text.strip():
-            text = await self._synthesize(actor, session_id, item_ref)
+    async def promote(self, *, actor: Actor, session_id: int, item_ref: str | int,
+                      text: str | None = None) -> Fact | TaskItem:
+        """Confirm a lane item into a fact (R4, R6): a question or check in the engineer's words; a
+        proposed fact as written or reworded. A question or check confirmed without words gets
+        its answer synthesized, which comes back as a proposal for the engineer to confirm."""
+        own_words = text is not None and bool(text.strip())
+        synthesized = None if own_words else await self._synthesize(actor, session_id, item_ref)
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
             await require_can_change(uow, member, session)
             item = await self._open_item(uow, session, item_ref)
-            source = FactSource.QUESTION if item.kind == ItemKind.QUESTION else FactSource.CHECK
-            fact = await _add(uow, session, text=_clean(text), source=source, now=self.deps.clock.now(),
-                              author_id=member.id, source_ref=item.id)
+            now = self.deps.clock.now()
+            if synthesized is not None and item.kind != ItemKind.FACT:
+                waiting = await self._waiting_answer(uow, session, item)
+                if waiting is not None:  # asked again (a second click, a stale lane): the same proposal
+                    return waiting
+                proposal = await add_proposal(uow, session, text=_clean(synthesized), now=now, answers=item)
+                await uow.commit()
+                return proposal
+            answered = item if item.kind != ItemKind.FACT else await self._answered_by(uow, item)
+            source = FactSource.ASSISTANT if answered is None else (
+                FactSource.QUESTION if answered.kind == ItemKind.QUESTION else FactSource.CHECK)
+            fact = await _add(uow, session, text=_clean(text if own_words and text else item.text), source=source,
+                              now=now, author_id=member.id, source_ref=answered.id if answered else None)
             item.status = ItemStatus.PROMOTED
+            if answered is not None:
+                answered.status = ItemStatus.PROMOTED
+            await self._settle_proposals(uow, session, answered or item)
             await record_action(uow, self.deps, session, member.id, f"{member.name} confirmed {item.label} as {fact.label}: {fact.text}")
             await uow.commit()
         return fact
+
+    async def dismiss(self, *, actor: Actor, session_id: int, item_ref: str | int) -> TaskItem:
+        """A member turns a lane item down (a proposed fact, a question that does not apply): it
+        leaves the lane and nothing else changes."""
+        async with self.deps.uow_factory() as uow:
+            member = await load_member(uow, actor)
+            session = await load_session(uow, actor, session_id)
+            await require_can_change(uow, member, session)
+            item = await self._open_item(uow, session, item_ref)
+            item.status = ItemStatus.DISMISSED
+            await record_action(uow, self.deps, session, member.id, f"{member.name} dismissed {item.label}.")
+            await uow.commit()
+        return item
+
+    async def _answered_by(self, uow: UnitOfWork, proposal: TaskItem) -> TaskItem | None:
+        """The open question or check a proposed fact answers, if it still is open."""
+        if proposal.source_ref is None:
+            return None
+        item = await uow.items.get(account_id=proposal.account_id, item_id=proposal.source_ref)
+        ok = item is not None and item.session_id == proposal.session_id and item.status == ItemStatus.OPEN
+        return item if ok else None
+
+    async def _waiting_answer(self, uow: UnitOfWork, session: Session, item: TaskItem) -> TaskItem | None:
+        """A proposal answering this question or check that still waits for a member."""
+        for other in await uow.items.list(account_id=session.account_id, session_id=session.id or 0):
+            if other.kind == ItemKind.FACT and other.status == ItemStatus.OPEN and other.source_ref == item.id:
+                return other
+        return None
+
+    async def _settle_proposals(self, uow: UnitOfWork, session: Session, answered: TaskItem) -> None:
+        """Once an item is answered, other proposals answering it have nothing left to answer."""
+        for other in await uow.items.list(account_id=session.account_id, session_id=session.id or 0):
+            if other.kind == ItemKind.FACT and other.status == ItemStatus.OPEN and other.source_ref == answered.id:
+                other.status = ItemStatus.RETIRED
 
     async def _open_item(self, uow: UnitOfWork, session: Session, item_ref: str | int) -> TaskItem:
         item = await find_item(uow, session=session, ref=item_ref)
@@ -93,16 +143,28 @@ class FactService:
         if item.status == ItemStatus.PROMOTED:
             raise Conflict(f"{item.label} is already confirmed as a fact.", reason="item.already_confirmed",
                            params={"label": item.label})
+        if item.status == ItemStatus.DISMISSED:
+            raise Conflict(f"{item.label} was dismissed.", reason="item.dismissed", params={"label": item.label})
         return item
 
-    async def _synthesize(self, actor: Actor, session_id: int, item_ref: str | int) -> str:
+    async def _synthesize(self, actor: Actor, session_id: int, item_ref: str | int) -> str | None:
+        """The fast model's answer to a question or check (R4), from the recent conversation with
+        each speaker named, so it can tell what the engineer said from what the assistant guessed.
+        None for a proposed fact: its text is the answer already."""
         async with self.deps.uow_factory() as uow:
             await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
             item = await self._open_item(uow, session, item_ref)
+            if item.kind == ItemKind.FACT:
+                return None
+            waiting = await self._waiting_answer(uow, session, item)
+            if waiting is not None:
+                return waiting.text
             steps = await uow.steps.list(account_id=actor.account_id, session_id=session_id, limit=20)
+            names = {m.id: m.name for m in await uow.members.list(account_id=actor.account_id, active_only=False)}
         history = tuple(
-            HistoryEntry(role="engineer" if s.kind == StepKind.ENGINEER_MESSAGE else "assistant", author="", text=s.text)
+            HistoryEntry(role="engineer", author=names.get(s.author_id, "engineer"), text=s.text)
+            if s.kind == StepKind.ENGINEER_MESSAGE else HistoryEntry(role="assistant", author="assistant", text=s.text)
             for s in steps if s.kind != StepKind.ACTION
         )
         request = FactSynthesisRequest(item_kind="question" if item.kind == ItemKind.QUESTION else "check",
@@ -149,35 +211,3 @@ class FactService:
             await record_action(uow, self.deps, session, member.id, f"{member.name} removed {fact.label}.")
             await uow.commit()
         return fact
-
-
-def _confirmed_by_engineer(evidence: str, engineer_texts: list[str]) -> bool:
-    """R6: the assistant's evidence must be something the engineer actually wrote."""
-    needle = normalize(evidence)
-    return bool(needle) and any(needle in normalize(text) for text in engineer_texts)
-
-
-async def apply_assistant_facts(
-    uow: UnitOfWork, *, session: Session, promotions: tuple[FactPromotion, ...], engineer_texts: list[str], now: datetime
-) -> list[Fact]:
-    created: list[Fact] = []
-    if not promotions:
-        return created
-    existing = {normalize(f.text) for f in await uow.facts.list(account_id=session.account_id, session_id=session.id or 0)}
-    for promotion in promotions:
-        if not _confirmed_by_engineer(promotion.evidence, engineer_texts):
-            log.warning("dropped an assistant fact whose evidence the engineer never wrote (R6)")
-            continue
-        text = redact_text(promotion.text.strip())[:MAX_FACT_CHARS]
-        if normalize(text) in existing:
-            continue
-        item = await find_item(uow, session=session, ref=promotion.item_label) if promotion.item_label else None
-        if item is not None and item.status == ItemStatus.OPEN:
-            source = FactSource.QUESTION if item.kind == ItemKind.QUESTION else FactSource.CHECK
-            item.status = ItemStatus.PROMOTED
-            fact = await _add(uow, session, text=text, source=source, now=now, author_id=None, source_ref=item.id)
-        else:
-            fact = await _add(uow, session, text=text, source=FactSource.ASSISTANT, now=now, author_id=None)
-        existing.add(normalize(text))
-        created.append(fact)
-    return created

@@ -47,7 +47,15 @@ async def add_fix(uow: UnitOfWork, *, session: Session, fix: Fix, now: datetime)
     return added
 
 
-async def suggest_from_assistant(uow: UnitOfWork, *, session: Session, suggestion: FixSuggestion, now: datetime) -> Fix:
+async def suggest_from_assistant(uow: UnitOfWork, *, session: Session, suggestion: FixSuggestion,
+                                 now: datetime) -> Fix | None:
+    """R7, with the applied fix kept: while the engineer is verifying an applied fix (no outcome
+    yet), a new suggestion does not take its place; it is dropped, and may come again once the
+    outcome is recorded."""
+    active = await uow.fixes.active(account_id=session.account_id, session_id=session.id or 0)
+    if active is not None and _verifying(active):
+        log.info("fix suggestion dropped: the applied fix awaits its outcome")
+        return None
     fix = Fix(
         account_id=session.account_id, session_id=session.id or 0, title=redact_text(suggestion.title),
         description=redact_text(suggestion.description), confidence=clamp_confidence(suggestion.confidence),
@@ -61,11 +69,15 @@ async def suggest_from_assistant(uow: UnitOfWork, *, session: Session, suggestio
 async def store_outcome_proposal(uow: UnitOfWork, *, session: Session, proposal: OutcomeProposal) -> bool:
     """R11: a proposal only; the status changes on Confirm. No state_version change."""
     fix = await uow.fixes.active(account_id=session.account_id, session_id=session.id or 0)
-    if fix is None or not fix_allows(fix.status, FixEvent.PROPOSE_OUTCOME):
-        log.info("outcome proposal dropped: no open fix")
+    if fix is None or fix.applied_at is None or not fix_allows(fix.status, FixEvent.PROPOSE_OUTCOME):
+        log.info("outcome proposal dropped: no applied fix awaits an outcome")
         return False
     fix.outcome_proposal = {"outcome": proposal.outcome, "notes": proposal.notes}
     return True
+
+
+def _verifying(fix: Fix) -> bool:
+    return fix.applied_at is not None and fix.status == FixStatus.PROPOSED
 
 
 class FixService:

@@ -15,12 +15,12 @@ from typing import Any
 
 from core.compose import MAX_NOTE_CHARS, MAX_SUMMARY_CHARS
 from core.errors import InvalidInput
-from core.facts import MAX_FACT_CHARS
 from core.handoffs import MAX_REASON_CHARS
+from core.proposals import MAX_FACT_CHARS
 
 MAX_FIX_NOTES_CHARS = 3000  # partial notes, failure reasons: one input box on every surface
 MAX_FIX_TITLE_CHARS = 200
-MAX_FIX_DESCRIPTION_CHARS = 4000
+MAX_FIX_DESCRIPTION_CHARS = 3000  # what the engineer types fits one box on every surface (a Slack input holds 3000)
 MAX_TICKET_CHARS = 300  # a ticket number, #number or a ConnectWise ticket URL
 MAX_PARK_REASON_CHARS = 500
 MAX_ID = 2**63 - 1

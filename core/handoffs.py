@@ -8,6 +8,7 @@ from core.access import WORKERS, Actor, load_member, load_session, require_can_c
 from core.deps import Deps
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import EscalationClaimed, EscalationCreated
+from core.handoff_text import with_handoff
 from core.machines import SessionEvent, handoff_rules
 from core.models import Handoff, HandoffIntent, Member, Session, Writeup, WriteupKind
 from core.notify import publish, record
@@ -88,10 +89,12 @@ class HandoffService:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
             await require_can_change(uow, member, session)
-            await _resolve_target(uow, actor, member, target)
+            named = await _resolve_target(uow, actor, member, target)
+        composed_by = "engineer"  # R16: the writeup records who wrote it, never "assistant" for a fallback
         if markdown is None:
-            markdown = (await self.previews.preview(actor=actor, session_id=session_id, kind="escalate")).markdown
-        package = check_note(markdown)
+            preview = await self.previews.preview(actor=actor, session_id=session_id, kind="escalate")
+            markdown, composed_by = preview.markdown, preview.composed_by
+        package = check_note(with_handoff(markdown, reason=reason, target=named.name if named else None))
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             session = await load_session(uow, actor, session_id)
@@ -108,7 +111,7 @@ class HandoffService:
             writeup = await uow.writeups.add(Writeup(
                 account_id=actor.account_id, session_id=session_id, kind=WriteupKind.ESCALATE, markdown=package,
                 summary=reason, outcome=outcome, created_by=member.id or 0, created_at=now,
-                state_version=session.state_version))
+                composed_by=composed_by, state_version=session.state_version))
             if ticket_id:
                 await enqueue(uow, self.deps, session=session, writeup=writeup, member=member, ticket_id=ticket_id)
             await record_action(uow, self.deps, session, member.id, f"{member.name} escalated the session: {reason}",

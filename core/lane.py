@@ -1,11 +1,12 @@
-"""The task lane: questions and checks proposed by the assistant, with stable ids (R3)."""
+"""The task lane: questions and checks proposed by the assistant, with stable ids (R3), retired when
+the assistant stops proposing them (issue 12)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 
-from core.models import ItemKind, Session, TaskItem
+from core.models import ITEM_PREFIXES, ItemKind, ItemStatus, Session, TaskItem
 from core.ports import UnitOfWork
 
 _SPACES = re.compile(r"\s+")
@@ -26,12 +27,28 @@ async def merge_proposals(
     now: datetime,
 ) -> list[TaskItem]:
     """Add proposed items whose text is new; re-proposed text keeps its existing item and id (R3).
-    Returns the items created."""
+    Returns the items created.
+
+    The proposal is the whole open lane after the reply (the assistant repeats what it keeps), so
+    an open item it leaves out is retired, and a retired one it proposes again is open again with
+    its old id. A reply that proposes nothing at all leaves the lane as it is: that is how the
+    assistant says nothing changed, and how a reply cut short (core.assistant.validation's
+    salvage_turn) can retire nothing. Promoted items stay promoted either way."""
     assert session.id is not None
     if not questions and not checks:
         return []
     existing = await uow.items.list(account_id=session.account_id, session_id=session.id)
-    known = {(item.kind, normalize(item.text)) for item in existing}
+    proposed = {(kind, normalize(text)) for kind, texts in ((ItemKind.QUESTION, questions), (ItemKind.CHECK, checks))
+                for text in texts}  # fmt: skip
+    for item in existing:
+        if item.kind == ItemKind.FACT:  # proposed facts wait for a member, whatever the assistant says next
+            continue
+        key: tuple[ItemKind, str] = (item.kind, normalize(item.text))
+        if item.status == ItemStatus.OPEN and key not in proposed:
+            item.status = ItemStatus.RETIRED
+        elif item.status == ItemStatus.RETIRED and key in proposed:
+            item.status = ItemStatus.OPEN
+    known: set[tuple[ItemKind, str]] = {(item.kind, normalize(item.text)) for item in existing}
     created: list[TaskItem] = []
     for kind, texts in ((ItemKind.QUESTION, questions), (ItemKind.CHECK, checks)):
         fresh: list[str] = []
@@ -56,11 +73,11 @@ async def merge_proposals(
 
 def parse_label(label: str) -> tuple[ItemKind, int] | None:
     """'Q2' / 'c1' → (kind, seq). Surfaces that show labels accept them back."""
-    match = re.fullmatch(r"\s*([QqCc])\s*(\d{1,6})\s*", label)
+    match = re.fullmatch(r"\s*([QqCcPp])\s*(\d{1,6})\s*", label)
     if not match:
         return None
-    kind = ItemKind.QUESTION if match.group(1).upper() == "Q" else ItemKind.CHECK
-    return kind, int(match.group(2))
+    kinds = {prefix: kind for kind, prefix in ITEM_PREFIXES.items()}
+    return kinds[match.group(1).upper()], int(match.group(2))
 
 
 async def find_item(uow: UnitOfWork, *, session: Session, ref: str | int) -> TaskItem | None:

@@ -35,11 +35,17 @@ class StepKind(StrEnum):
 class ItemKind(StrEnum):
     QUESTION = "question"
     CHECK = "check"
+    FACT = "proposed_fact"  # a fact the assistant proposes (R6): a fact only once a member confirms it
+
+
+ITEM_PREFIXES = {ItemKind.QUESTION: "Q", ItemKind.CHECK: "C", ItemKind.FACT: "P"}
 
 
 class ItemStatus(StrEnum):
     OPEN = "open"
     PROMOTED = "promoted"
+    DISMISSED = "dismissed"  # a member turned the proposal down
+    RETIRED = "retired"  # the assistant stopped proposing it (core.lane); shown no more, reopened if re-proposed
 
 
 class FactSource(StrEnum):
@@ -95,9 +101,12 @@ class DraftStatus(StrEnum):
 
 @dataclass(eq=False, kw_only=True)
 class Account:
+    """`time_zone`: the IANA zone its notes and packages write dates in (core.time_zones)."""
+
     name: str
     created_at: datetime
     preferences: dict[str, Any] = field(default_factory=dict)
+    time_zone: str = "UTC"
     id: int | None = None
 
 
@@ -167,11 +176,12 @@ class TaskItem:
     text: str
     created_at: datetime
     status: ItemStatus = ItemStatus.OPEN
+    source_ref: int | None = None  # a proposed fact that answers a question or check: that item's id
     id: int | None = None
 
     @property
     def label(self) -> str:
-        return f"{'Q' if self.kind == ItemKind.QUESTION else 'C'}{self.seq}"
+        return f"{ITEM_PREFIXES[self.kind]}{self.seq}"
 
 
 @dataclass(eq=False, kw_only=True)

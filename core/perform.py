@@ -16,7 +16,7 @@ from core.facts import FactService
 from core.fixes import OUTCOME_WORDS, FixService
 from core.forms import FORMS, validate
 from core.handoffs import HandoffService
-from core.models import Fact, Fix, FixStatus
+from core.models import Fact, Fix, FixStatus, TaskItem
 from core.previews import PreviewService
 from core.psa_link import PsaLinkService
 from core.resolution import ResolutionService
@@ -71,6 +71,11 @@ def _fact(action: Action, code: OutcomeCode, fact: Fact, **params: Any) -> Outco
                    params={"label": fact.label, "text": fact.text, "fact_id": fact.id, **params})
 
 
+def _item(action: Action, code: OutcomeCode, item: TaskItem) -> Outcome:
+    return Outcome(code=code, action=action.id, session_id=action.session_id,
+                   params={"label": item.label, "text": item.text, "item_id": item.id})
+
+
 def _fix(action: Action, code: OutcomeCode, fix: Fix) -> Outcome:
     status = FixStatus(fix.status)
     return Outcome(code=code, action=action.id, session_id=action.session_id,
@@ -79,8 +84,15 @@ def _fix(action: Action, code: OutcomeCode, fix: Fix) -> Outcome:
 
 
 async def _confirm_item(s: ActionService, actor: Actor, a: Action, v: Mapping[str, Any]) -> Outcome:
-    fact = await s.facts.promote(actor=actor, session_id=a.session_id, item_ref=_ref(a), text=v["text"])
-    return _fact(a, OutcomeCode.FACT_CONFIRMED, fact, own_words=v["text"] is not None)
+    confirmed = await s.facts.promote(actor=actor, session_id=a.session_id, item_ref=_ref(a), text=v["text"])
+    if isinstance(confirmed, TaskItem):  # synthesized: shown for the engineer to confirm or reword (R4, R6)
+        return _item(a, OutcomeCode.FACT_PROPOSED, confirmed)
+    return _fact(a, OutcomeCode.FACT_CONFIRMED, confirmed, own_words=v["text"] is not None)
+
+
+async def _dismiss_item(s: ActionService, actor: Actor, a: Action, v: Mapping[str, Any]) -> Outcome:
+    return _item(a, OutcomeCode.ITEM_DISMISSED, await s.facts.dismiss(actor=actor, session_id=a.session_id,
+                                                                      item_ref=_ref(a)))
 
 
 async def _add_fact(s: ActionService, actor: Actor, a: Action, v: Mapping[str, Any]) -> Outcome:
@@ -183,6 +195,7 @@ async def _retry_writeback(s: ActionService, actor: Actor, a: Action, v: Mapping
 
 HANDLERS: dict[ActionId, Handler] = {
     ActionId.CONFIRM_ITEM: _confirm_item,
+    ActionId.DISMISS_ITEM: _dismiss_item,
     ActionId.ADD_FACT: _add_fact,
     ActionId.EDIT_FACT: _edit_fact,
     ActionId.DELETE_FACT: _delete_fact,

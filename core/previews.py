@@ -2,6 +2,11 @@
 
 Previews are cached per (account, kind, session, state_version): asking again at the same version
 returns the same text without an LLM call. The LLM call happens outside any transaction.
+
+Only the assistant's notes are cached, and only grounded ones (R13): a draft naming a token its
+input does not hold is asked for once more with those tokens listed, and a second such draft gives
+way to the deterministic note. A deterministic preview says so and why (`fallback`), and is never
+cached, so the next request at the same version asks the assistant again (R16).
 """
 
 from __future__ import annotations
@@ -9,29 +14,55 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Literal
 
 from core.access import Actor, load_member, load_session
+from core.assistant.prompts import render_compose_request
 from core.assistant.types import AssistantUnavailable, ComposeRequest, FixEntry, NoteBundle
 from core.compose import compose_escalation, compose_resolution
 from core.deps import Deps
+from core.grounding import Check, Token, checker
 from core.machines import fix_tried
 from core.models import Fix, FixStatus, Session
+from core.note_input import with_account_context
 from core.ports import UnitOfWork
 
 log = logging.getLogger("rflow.previews")
 Kind = Literal["resolve", "escalate"]
 
 
+ASSISTANT = "assistant"
+DETERMINISTIC = "deterministic"
+
+
+class Fallback(StrEnum):
+    """Why a preview was composed deterministically, for each surface to word (R16)."""
+
+    UNAVAILABLE = "unavailable"  # no key, timeout, 5xx, overload, an unusable reply
+    GROUNDING = "grounding"  # both drafts stated tokens the input does not hold (R13)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Preview:
+    """`composed_by`: "assistant" or "deterministic" (where the text came from); `fallback`: why
+    it is deterministic; `fallback_reason`: the adapter's detail when the assistant was unavailable;
+    `ungrounded`: what the last rejected draft invented; `regenerated`: the note is a second draft."""
+
     kind: Kind
     session_id: int
     state_version: int
     markdown: str
     composed_by: str
     cached: bool = False
+    fallback: Fallback | None = None
     fallback_reason: str | None = None
+    ungrounded: tuple[str, ...] = ()
+    regenerated: bool = False
+
+    @property
+    def deterministic(self) -> bool:
+        return self.composed_by == DETERMINISTIC
 
 
 class PreviewCache:
@@ -90,6 +121,17 @@ def compose_deterministic(bundle: NoteBundle) -> str:
     return compose_resolution(bundle) if bundle.kind == "resolve" else compose_escalation(bundle)
 
 
+def generation_input(bundle: NoteBundle) -> str:
+    """What the compose request gives the model to state (R13): the grounding check's source."""
+    _, messages = render_compose_request(ComposeRequest(bundle=bundle))
+    return "\n".join(block["text"] for message in messages for block in message["content"]
+                     if block.get("type") == "text")  # fmt: skip
+
+
+def _described(tokens: tuple[Token, ...]) -> str:
+    return ", ".join(f"{t.kind}:{t.text!r}" for t in tokens)
+
+
 class PreviewService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -106,17 +148,37 @@ class PreviewService:
             await load_member(uow, actor)  # the slow path says precisely what is wrong
             session = await load_session(uow, actor, session_id)
             key = (actor.account_id, kind, session_id, session.state_version)
-            bundle = await build_bundle(uow, session=session, kind=kind)
+            bundle = await with_account_context(uow, await build_bundle(uow, session=session, kind=kind), session=session)
         preview = await self._compose(bundle, session_id=session_id, version=key[3])
-        self.cache.put(key, preview)
+        if not preview.deterministic:  # R16: a fallback is never cached as the assistant's note
+            self.cache.put(key, preview)
         return preview
 
     async def _compose(self, bundle: NoteBundle, *, session_id: int, version: int) -> Preview:
+        base = Preview(kind=bundle.kind, session_id=session_id, state_version=version, markdown="", composed_by=ASSISTANT)
         try:
-            composed = await self.deps.assistant.compose(ComposeRequest(bundle=bundle))
-            return Preview(kind=bundle.kind, session_id=session_id, state_version=version,
-                           markdown=composed.markdown, composed_by=composed.composed_by)
+            return await self._grounded(bundle, base)
         except AssistantUnavailable as exc:
             log.info("composing %s deterministically: %s", bundle.kind, exc.reason)
-            return Preview(kind=bundle.kind, session_id=session_id, state_version=version,
-                           markdown=compose_deterministic(bundle), composed_by="deterministic", fallback_reason=exc.reason)
+            return replace(base, markdown=compose_deterministic(bundle), composed_by=DETERMINISTIC,
+                           fallback=Fallback.UNAVAILABLE, fallback_reason=exc.reason)
+
+    async def _grounded(self, bundle: NoteBundle, base: Preview) -> Preview:
+        """R13: a draft, checked; once more with what it invented listed; then the fallback."""
+        check: Check = checker(generation_input(bundle))
+        where = f"{bundle.kind} preview of session {base.session_id} v{base.state_version}"
+        first = await self.deps.assistant.compose(ComposeRequest(bundle=bundle))
+        invented = check(first.markdown)
+        if not invented:
+            return replace(base, markdown=first.markdown, composed_by=first.composed_by)
+        log.warning("%s: the draft states %d token(s) not in its input, asking again: %s",
+                    where, len(invented), _described(invented))  # fmt: skip
+        rejected = tuple(t.text for t in invented)
+        second = await self.deps.assistant.compose(ComposeRequest(bundle=bundle, rejected=rejected))
+        still = check(second.markdown)
+        if not still:
+            return replace(base, markdown=second.markdown, composed_by=second.composed_by, regenerated=True)
+        log.warning("%s: the second draft states %d token(s) not in its input, composing deterministically: %s",
+                    where, len(still), _described(still))  # fmt: skip
+        return replace(base, markdown=compose_deterministic(bundle), composed_by=DETERMINISTIC,
+                       fallback=Fallback.GROUNDING, ungrounded=tuple(t.text for t in still))

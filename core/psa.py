@@ -235,8 +235,9 @@ class Psa(Protocol):
     async def post_note(
         self, *, ticket_id: int, kind: NoteKind, text: str, marker: str | None = None
     ) -> PostedNote:
-        """`marker` (one line, e.g. `rf:<key>`) is appended as the note's last line so that
-        `find_note_by_marker` can make a retried write idempotent (R19)."""
+        """`text` is the note's markdown; the PSA renders it the way its tickets show notes (plain
+        text for ConnectWise, R38). `marker` (one line, e.g. `rf:<key>`) is appended as the note's
+        last line so that `find_note_by_marker` can make a retried write idempotent (R19)."""
         ...
 
     async def find_note_by_marker(self, *, ticket_id: int, marker: str) -> PostedNote | None: ...

@@ -11,7 +11,14 @@ from core.access import Actor, load_member, load_session, require_can_change, re
 from core.deps import Deps
 from core.errors import InvalidInput
 from core.events import MessagePosted, TurnQueued
-from core.machines import SessionEvent, message_event, next_session_status, session_sources
+from core.machines import (
+    SessionEvent,
+    WritebackEvent,
+    message_event,
+    next_session_status,
+    session_sources,
+    writeback_allows,
+)
 from core.models import (
     Fact,
     Fix,
@@ -46,6 +53,7 @@ class SessionView:
     items: list[TaskItem]
     active_fix: Fix | None
     escalation: Handoff | None
+    writeback_failed: bool = False  # a writeback of this session can be retried (R20)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,5 +242,8 @@ async def read_view(uow: UnitOfWork, actor: Actor, session_id: int) -> SessionVi
         items=await uow.items.list(account_id=account_id, session_id=session_id),
         active_fix=await uow.fixes.active(account_id=account_id, session_id=session_id),
         escalation=escalation,
+        writeback_failed=any(
+            writeback_allows(w.status, WritebackEvent.RETRY)
+            for w in await uow.writebacks.list(account_id=account_id, session_id=session_id)),
     )
 

@@ -162,6 +162,17 @@ class TenantService:
             return [i.external_id for i in await uow.members.identities(account_id=account_id, member_id=member_id)
                     if i.platform == platform]
 
+    async def member_name(self, *, platform: str, tenant_id: str, user_id: str) -> str | None:
+        """The name a person this account knows by a platform identity goes by here (a mention in
+        their text reads as that name, R38); None for someone not met yet. The tenant scopes it."""
+        async with self.deps.uow_factory() as uow:
+            link = await uow.tenants.find(platform=platform, external_id=tenant_id)
+            if link is None:
+                return None
+            member = await uow.members.find_by_identity(account_id=link.account_id, platform=platform,
+                                                        external_id=user_id)
+            return member.name if member is not None else None
+
     async def create_connect_code(self, *, actor: Actor) -> tuple[str, ConnectCode]:
         """A one-time code (admins only) that joins another platform's tenant to this account."""
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -23,13 +23,11 @@ from core.assistant.types import (
 )
 from core.deps import Deps
 from core.events import ReplyProgress, TurnAnswered
-from core.facts import apply_assistant_facts
 from core.fixes import store_outcome_proposal, suggest_from_assistant
 from core.lane import merge_proposals
 from core.log_context import bind
 from core.machines import session_accepts_changes
 from core.models import (
-    Fact,
     Fix,
     Step,
     StepKind,
@@ -37,6 +35,7 @@ from core.models import (
     TurnStatus,
 )
 from core.notify import dispatch, notify_progress
+from core.proposals import propose_facts
 from core.turn_context import Batch, claim_batch
 from core.turn_progress import ProgressPump
 
@@ -55,7 +54,6 @@ class TurnResult:
     reply: Step | None = None
     failure: str | None = None
     new_items: list[TaskItem] = field(default_factory=list)
-    new_facts: list[Fact] = field(default_factory=list)
     new_fix: Fix | None = None
     outcome_proposed: str | None = None
     duplicate: bool = False
@@ -244,15 +242,16 @@ class TurnService:
             if session_accepts_changes(session.status):  # closed sessions only hear the reply
                 result = replace(
                     result,
-                    new_items=await merge_proposals(uow, session=session, questions=answer.questions,
-                                                    checks=answer.checks, now=now),
-                    new_facts=await apply_assistant_facts(uow, session=session, promotions=answer.facts,
-                                                          engineer_texts=batch.engineer_texts, now=now),
-                    new_fix=await suggest_from_assistant(uow, session=session, suggestion=answer.fix, now=now)
-                    if answer.fix else None,
+                    new_items=[*await merge_proposals(uow, session=session, questions=answer.questions,
+                                                      checks=answer.checks, now=now),
+                               *await propose_facts(uow, session=session, promotions=answer.facts, now=now)],
+                    # The outcome first: it belongs to the fix the engineer applied, never to one suggested now.
                     outcome_proposed=answer.outcome.outcome if answer.outcome and await store_outcome_proposal(
                         uow, session=session, proposal=answer.outcome) else None,
                 )
+                if answer.fix:
+                    result = replace(result, new_fix=await suggest_from_assistant(uow, session=session,
+                                                                                  suggestion=answer.fix, now=now))
             session.updated_at = now
             await uow.commit()
         return result

@@ -9,6 +9,14 @@ Why it looks like this:
   last message of the stable history, which `render_conversation` keeps byte-identical.
 - R16: any failure, however it surfaces, becomes `AssistantUnavailable`; SDK types stay here.
 - One wall-clock deadline around each call, because the SDK honours any `retry-after` value.
+- Long conversations (issue 12): an answer cut at `max_tokens` is asked again once with twice the
+  output budget (up to MAX_OUTPUT_TOKENS) rather than continued from a prefill, because a forced
+  tool call cannot be resumed mid-input (a prefilled assistant turn must end in text, and the
+  partial tool_use would need a tool_result). "Raise max_tokens or continue the response" is the
+  documented remedy (platform.claude.com/docs/en/build-with-claude/handling-stop-reasons). Of a
+  main turn still cut after that, the reply so far is kept (`salvage_turn`), never lost. A prompt
+  the API finds too long is rendered again with the TIGHT budget and sent once more; after that
+  the turn is unavailable with its own reason (failures.CONTEXT_TOO_LONG), as R16 says.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ from typing import Any, TypeVar
 import anthropic
 
 from adapters.anthropic import failures
-from adapters.anthropic.streaming import ReplyStream
+from adapters.anthropic.streaming import GrowingPrefix, ReplyStream
 from adapters.anthropic.usage import CacheWatch, CallUsage
+from core.assistant.budget import STANDARD, TIGHT, PromptBudget
 from core.assistant.prompts import (
     FACT_SYNTHESIS,
     MAIN,
@@ -41,11 +50,14 @@ from core.assistant.types import (
     FactSynthesisRequest,
     ReplyListener,
 )
-from core.assistant.validation import parse_fact, parse_note, parse_turn
+from core.assistant.validation import parse_fact, parse_note, parse_turn, salvage_turn
 
 DEFAULT_MAIN_MODEL = "claude-sonnet-4-6"
 DEFAULT_FAST_MODEL = "claude-haiku-4-5"
 FACT_MAX_TOKENS = 512
+MAX_OUTPUT_TOKENS = 16_384
+"""The cap of the output budget when an answer cut at max_tokens is asked again with twice its
+budget. It stays below the size the SDK refuses to send unstreamed (about 21k tokens)."""
 EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 
 T = TypeVar("T")
@@ -62,10 +74,16 @@ def _forced(name: str) -> dict[str, Any]:
     return {"type": "tool", "name": name, "disable_parallel_tool_use": True}
 
 
+def output_budgets(first: int) -> tuple[int, ...]:
+    """The max_tokens of each attempt: the configured one, then once twice that, up to the cap."""
+    larger = min(first * 2, MAX_OUTPUT_TOKENS)
+    return (first, larger) if larger > first else (first,)
+
+
 def _tool_input(message: Any, name: str) -> dict[str, Any]:
     """The input of the forced tool call, or the reason there is none."""
     if message.stop_reason == "max_tokens":
-        raise AssistantUnavailable(failures.CUT_OFF)
+        raise failures.cut_off()
     if message.stop_reason == "refusal":
         raise AssistantUnavailable(failures.REFUSED)
     for block in message.content:
@@ -120,26 +138,48 @@ class AnthropicAssistant:
             await self._client.close()
 
     async def respond(self, context: AssistantContext, on_text: ReplyListener | None = None) -> AssistantTurn:
-        """The validated turn; meanwhile `on_text` gets the reply so far (a growing prefix)."""
+        """The validated turn; meanwhile `on_text` gets the reply so far (a growing prefix). A
+        prompt the model cannot take is shortened to the TIGHT budget and sent once more."""
+        shown = GrowingPrefix(on_text)
 
         async def run() -> AssistantTurn:
-            rendered = render_conversation(context)
-            messages = copy.deepcopy(rendered.messages)
-            if rendered.stable_count:
-                messages[rendered.stable_count - 1]["content"][-1]["cache_control"] = dict(EPHEMERAL)
-            params = {
-                "model": self.main_model,
-                "max_tokens": self.max_tokens,
-                "system": _system(MAIN, cache=True),
-                "tools": self._tools(UPDATE_SESSION),
-                "tool_choice": _forced(UPDATE_SESSION),
-                "messages": messages,
-            }
-            watcher = ReplyStream(tool=UPDATE_SESSION, on_text=on_text)
-            message = await self._call("respond", params, stream=watcher, cacheable=True)
-            return parse_turn(_tool_input(message, UPDATE_SESSION))
+            try:
+                return await self._turn(context, STANDARD, shown)
+            except (anthropic.APIStatusError, AssistantUnavailable) as error:
+                if not failures.is_context_overflow(error):
+                    raise
+                failures.log.warning("assistant respond: the prompt did not fit the context window; "
+                                     "sending it once more, shortened")  # fmt: skip
+            return await self._turn(context, TIGHT, shown)
 
         return await self._guarded("respond", run)
+
+    async def _turn(self, context: AssistantContext, budget: PromptBudget, shown: GrowingPrefix) -> AssistantTurn:
+        rendered = render_conversation(context, budget)
+        messages = copy.deepcopy(rendered.messages)
+        if rendered.stable_count:
+            messages[rendered.stable_count - 1]["content"][-1]["cache_control"] = dict(EPHEMERAL)
+        params = {
+            "model": self.main_model,
+            "max_tokens": self.max_tokens,
+            "system": _system(MAIN, cache=True),
+            "tools": self._tools(UPDATE_SESSION),
+            "tool_choice": _forced(UPDATE_SESSION),
+            "messages": messages,
+        }
+        watchers: list[ReplyStream] = []
+
+        def watcher() -> ReplyStream:
+            watchers.append(ReplyStream(tool=UPDATE_SESSION, on_text=shown.offer))
+            return watchers[-1]
+
+        message = await self._complete("respond", params, stream=watcher, cacheable=True)
+        if message.stop_reason == "max_tokens":  # even the larger budget was not enough: keep the reply
+            try:
+                return salvage_turn(watchers[-1].reply)
+            except AssistantUnavailable:
+                raise failures.cut_off() from None
+        return parse_turn(_tool_input(message, UPDATE_SESSION))
 
     async def synthesize_fact(self, request: FactSynthesisRequest) -> str:
         """The fact sentence, or "" when the conversation confirms nothing (the engine tells the
@@ -154,7 +194,7 @@ class AnthropicAssistant:
                 "tool_choice": _forced(RECORD_FACT),
                 "messages": render_fact_request(request),
             }
-            message = await self._call("synthesize_fact", params, stream=None, cacheable=False)
+            message = await self._complete("synthesize_fact", params, stream=None, cacheable=False)
             return parse_fact(_tool_input(message, RECORD_FACT)) or ""
 
         return await self._guarded("synthesize_fact", run)
@@ -172,7 +212,7 @@ class AnthropicAssistant:
                 "tool_choice": _forced(WRITE_NOTE),
                 "messages": messages,
             }
-            message = await self._call(f"compose_{kind}", params, stream=None, cacheable=False)
+            message = await self._complete(f"compose_{kind}", params, stream=None, cacheable=False)
             markdown = parse_note(_tool_input(message, WRITE_NOTE), kind)
             return ComposedText(markdown=markdown, composed_by="assistant")
 
@@ -196,6 +236,27 @@ class AnthropicAssistant:
             raise
         except Exception as error:  # noqa: BLE001 - the port promises one exception type
             raise failures.unavailable_from(error, purpose=purpose) from error
+
+    async def _complete(
+        self, purpose: str, params: dict[str, Any], *, stream: Callable[[], ReplyStream] | None, cacheable: bool
+    ) -> Any:
+        """The answer, asked again once with twice the output budget when it hit max_tokens; the
+        last message when even that was cut (the caller decides what is left of it)."""
+        budgets = output_budgets(int(params["max_tokens"]))
+        message: Any = None
+        for attempt, max_tokens in enumerate(budgets):
+            watcher = stream() if stream is not None else None
+            message = await self._call(purpose, {**params, "max_tokens": max_tokens}, stream=watcher,
+                                       cacheable=cacheable)  # fmt: skip
+            if message.stop_reason == failures.CONTEXT_WINDOW_STOP:
+                raise failures.context_too_long()
+            if message.stop_reason != "max_tokens":
+                return message
+            if attempt + 1 < len(budgets):
+                failures.log.warning("assistant %s: the answer hit max_tokens=%d; asking again with %d",
+                                     purpose, max_tokens, budgets[attempt + 1])  # fmt: skip
+        failures.log.warning("assistant %s: the answer hit max_tokens=%d again", purpose, budgets[-1])
+        return message
 
     async def _call(
         self, purpose: str, params: dict[str, Any], *, stream: ReplyStream | None, cacheable: bool

@@ -11,7 +11,7 @@ import logging
 import anthropic
 import httpx2  # the SDK's transport: errors while reading a stream arrive unwrapped
 
-from core.assistant.types import AssistantUnavailable
+from core.assistant.types import CODE_CONTEXT_TOO_LONG, CODE_CUT_OFF, AssistantUnavailable
 
 log = logging.getLogger("rflow.assistant")
 
@@ -28,6 +28,7 @@ MALFORMED = "the assistant's answer was malformed"
 CUT_OFF = "the assistant's answer was cut off"
 REFUSED = "the assistant declined to answer"
 NOT_CONFIGURED = "the assistant is off (no API key configured)"
+CONTEXT_TOO_LONG = "the conversation is too long for the assistant to read, even shortened"
 UNEXPECTED = "the assistant failed unexpectedly"
 
 _BY_ERROR_TYPE = {
@@ -40,6 +41,39 @@ _BY_ERROR_TYPE = {
     "invalid_request_error": REJECTED_REQUEST,
     "request_too_large": REJECTED_REQUEST,
 }
+
+
+# The context-window refusal is a 400 invalid_request_error told apart only by its message (the SDK
+# warns the wording may change, and no `error.details.error_code` names it yet). Both shapes seen:
+#   "prompt is too long: 219898 tokens > 200000 maximum"
+#       (github.com/earendil-works/pi/issues/102, github.com/boldsoftware/exe.dev/issues/62)
+#   "input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, decrease input
+#    length or `max_tokens` and try again"
+#       (github.com/docker/docker-agent/issues/569, github.com/anthropics/claude-code/issues/228)
+# The body is the API's usual error object (docs.anthropic.com/en/api/errors):
+#   {"type": "error", "error": {"type": "invalid_request_error", "message": "..."}, "request_id": "req_..."}
+_CONTEXT_MESSAGES = ("prompt is too long", "exceed context limit")
+CONTEXT_WINDOW_STOP = "model_context_window_exceeded"  # stop_reason: input and output filled the window
+
+
+def context_too_long() -> AssistantUnavailable:
+    return AssistantUnavailable(CONTEXT_TOO_LONG, code=CODE_CONTEXT_TOO_LONG)
+
+
+def cut_off() -> AssistantUnavailable:
+    return AssistantUnavailable(CUT_OFF, code=CODE_CUT_OFF)
+
+
+def is_context_overflow(error: BaseException) -> bool:
+    """The request did not fit the model's context window (a shorter prompt may)."""
+    if isinstance(error, AssistantUnavailable):
+        return error.code == CODE_CONTEXT_TOO_LONG
+    if not isinstance(error, anthropic.APIStatusError):
+        return False
+    if error.status_code == 413 or str(error.type or "") == "request_too_large":  # the body itself was too large
+        return True
+    message = str(error.api_message or "").casefold()
+    return error.type == "invalid_request_error" and any(text in message for text in _CONTEXT_MESSAGES)
 
 
 def _status_reason(error: anthropic.APIStatusError) -> str:
@@ -67,6 +101,9 @@ def unavailable_from(error: BaseException, *, purpose: str) -> AssistantUnavaila
         return error
     if isinstance(error, (anthropic.APITimeoutError, TimeoutError, httpx2.TimeoutException)):
         reason = TIMED_OUT
+    elif is_context_overflow(error):
+        log.warning("assistant %s unavailable: the prompt did not fit the context window", purpose)
+        return context_too_long()
     elif isinstance(error, anthropic.APIStatusError):
         reason = _status_reason(error)
     elif isinstance(error, anthropic.APIConnectionError):

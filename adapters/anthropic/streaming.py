@@ -52,8 +52,26 @@ class PartialField:
         return None
 
 
+class GrowingPrefix:
+    """Passes on only text that extends what the listener was already shown. An answer asked again
+    (a larger output budget, a shorter prompt) streams from the start and may word things
+    differently: the shown reply then waits instead of shrinking or jumping, and the final reply
+    replaces it as always (R37)."""
+
+    def __init__(self, listener: ReplyListener | None) -> None:
+        self.listener = listener
+        self.shown = ""
+
+    def offer(self, text: str) -> None:
+        if self.listener is not None and len(text) > len(self.shown) and text.startswith(self.shown):
+            self.shown = text
+            self.listener(text)
+
+
 class ReplyStream:
     """Watches the SDK's stream events for one tool's input and tells `on_text` the reply so far.
+    `reply` keeps the text so far even without a listener: of an answer cut at its output limit,
+    it is what can still be shown.
 
     The listener is the engine's and must not block; if it raises, the error is logged once and
     the listener is dropped, so the stream (and the turn) carry on."""
@@ -65,9 +83,11 @@ class ReplyStream:
         self._index: int | None = None
         self._field: PartialField | None = None
 
+    @property
+    def reply(self) -> str:
+        return self._field.value if self._field is not None else ""
+
     def on_event(self, event: Any) -> None:
-        if self._on_text is None:
-            return
         kind = getattr(event, "type", None)
         if kind == "content_block_start":
             block = getattr(event, "content_block", None)
@@ -79,7 +99,7 @@ class ReplyStream:
             delta = event.delta
             if getattr(delta, "type", None) == "input_json_delta":
                 grown = self._field.feed(delta.partial_json)
-                if grown is not None:
+                if grown is not None and self._on_text is not None:
                     self._notify(grown)
 
     def _notify(self, text: str) -> None:

@@ -94,7 +94,8 @@ class ActionCommand:
 
 
 COMMAND_TABLE = (
-    ActionCommand(name="promote", action=ActionId.CONFIRM_ITEM, ref="Q1|C1", fields=("text",)),
+    ActionCommand(name="promote", action=ActionId.CONFIRM_ITEM, ref="Q1|C1|P1", fields=("text",)),
+    ActionCommand(name="reject", action=ActionId.DISMISS_ITEM, ref="P1|Q1|C1"),
     ActionCommand(name="fact", action=ActionId.ADD_FACT, fields=("text",)),
     ActionCommand(name="editfact", action=ActionId.EDIT_FACT, ref="n", fields=("text",)),
     ActionCommand(name="delfact", action=ActionId.DELETE_FACT, ref="n"),

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.models import Fact, FactSource, Fix, FixAuthor, FixStatus, TaskItem
+from core.models import Fix, FixAuthor, FixStatus, TaskItem
 from core.sessions import SessionView
 
 
 @dataclass(frozen=True)
 class Known:
-    """The assistant's part of a lane at one moment: item and fact labels, the fix and its proposal."""
+    """The assistant's part of a lane at one moment: item labels (proposed facts included), the fix and its proposal."""
 
     items: frozenset[str] = frozenset()
-    facts: frozenset[str] = frozenset()
     fix_id: int | None = None
     proposal: str | None = None
 
@@ -27,7 +26,6 @@ class Known:
 @dataclass(frozen=True)
 class Added:
     items: list[TaskItem] = field(default_factory=list)
-    facts: list[Fact] = field(default_factory=list)
     fix: Fix | None = None
     outcome: str | None = None
 
@@ -41,7 +39,6 @@ def _proposal(fix: Fix | None) -> str | None:
 def known_of(view: SessionView) -> Known:
     fix = view.active_fix
     return Known(items=frozenset(i.label for i in view.items),
-                 facts=frozenset(f.label for f in view.facts if f.source == FactSource.ASSISTANT),
                  fix_id=fix.id if fix is not None and fix.author == FixAuthor.ASSISTANT else None,
                  proposal=_proposal(fix))
 
@@ -53,7 +50,6 @@ def added(before: Known, view: SessionView) -> Added:
     outcome = fix.outcome_proposal.get("outcome") if fix and fix.outcome_proposal and proposal != before.proposal else None
     return Added(
         items=[i for i in view.items if i.label not in before.items],
-        facts=[f for f in view.facts if f.source == FactSource.ASSISTANT and f.label not in before.facts],
         fix=fix if new_fix and fix is not None and fix.status == FixStatus.PROPOSED else None,
         outcome=str(outcome) if outcome else None,
     )

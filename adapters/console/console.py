@@ -19,7 +19,7 @@ from core.engine import Engine
 from core.errors import DomainError, InvalidInput
 from core.events import TurnAnswered
 from core.log_context import bind
-from core.models import Fact, Fix, Member, TaskItem
+from core.models import Fix, ItemKind, Member, TaskItem
 from core.sessions import PostedMessage
 from core.turns import TurnResult
 
@@ -128,7 +128,7 @@ class Console:
 
     def show_turn(self, r: TurnResult) -> None:
         self.say(*self.answer_lines(r.session_id, reply=r.reply.text if r.reply else None, failure=r.failure,
-                                    new=Added(items=r.new_items, facts=r.new_facts, fix=r.new_fix,
+                                    new=Added(items=r.new_items, fix=r.new_fix,
                                               outcome=r.outcome_proposed)))
 
     async def answered(self, event: TurnAnswered) -> list[str]:
@@ -150,16 +150,16 @@ class Console:
             return [prefix + m.ASSISTANT_FAILED.format(reason=failure)]
         if reply is None:
             return []
-        return [prefix + m.ASSISTANT_REPLY.format(text=reply), *_added_lines(new.items, new.facts, new.fix, new.outcome)]
+        return [prefix + m.ASSISTANT_REPLY.format(text=reply), *_added_lines(new.items, new.fix, new.outcome)]
 
     async def show_lane(self) -> None:
         view = await self.engine.sessions.view(actor=self.actor, session_id=self.session_id())
         self.say(*render.card(lane_card(view)))
 
 
-def _added_lines(items: list[TaskItem], facts: list[Fact], fix: Fix | None, outcome: str | None) -> list[str]:
-    lines = [m.LANE_ADDED.format(label=i.label, text=i.text) for i in items]
-    lines += [m.FACT_PROPOSED.format(label=f.label, text=f.text) for f in facts]
+def _added_lines(items: list[TaskItem], fix: Fix | None, outcome: str | None) -> list[str]:
+    lines = [(m.FACT_PROPOSED if i.kind == ItemKind.FACT else m.LANE_ADDED).format(label=i.label, text=i.text)
+             for i in items]
     if fix:
         lines.append(m.FIX_SUGGESTED.format(title=fix.title, confidence=fix.confidence))
     if outcome:

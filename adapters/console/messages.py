@@ -11,6 +11,7 @@ HELP = """Commands (plain text is a chat turn in the current session):
   /as <name> [role]            act as another member (owner, admin, engineer, viewer)
   /lane                        show the task lane
   {fact:<28} add a fact           {promote:<24} confirm an item
+  {reject:<28} turn down a proposed fact (or a question or check)
   {editfact:<28} edit a fact          {delfact:<24} remove a fact
   {fix:<30} propose your own fix
   /apply  /worked  {failed}  {partial}  /dismiss
@@ -49,7 +50,7 @@ THINKING_SKIPPED = "(saved — the assistant is off, so no reply will come)"
 ASSISTANT_REPLY = "assistant> {text}"
 ASSISTANT_FAILED = "The assistant could not answer ({reason}). Your message is saved; the task lane works by hand."
 LANE_ADDED = "  + {label} {text}"
-FACT_PROPOSED = "  + {label} {text} (from what you said)"
+FACT_PROPOSED = "  ? {label} {text} (a proposed fact: /promote {label} to confirm it, /reject {label} to turn it down)"
 FIX_SUGGESTED = "  Suggested fix: {title} (confidence {confidence}%) — /apply, then /worked, /failed or /partial"
 OUTCOME_PROPOSED = "  The assistant read that the fix {word}. Confirm outcome? /confirm or /notyet"
 THINKING = "… the assistant is thinking (Ctrl-C stops it)"
@@ -60,6 +61,8 @@ LEFT_PENDING = "An assistant turn is still open; it is answered when the console
 
 FACT_ADDED = "Added {label}: {text}"
 FACT_PROMOTED = "Confirmed as {label}: {text}"
+FACT_SYNTHESIZED = "Proposed {label}: {text}  (/promote {label} confirms it, /promote {label} <words> rewords it)"
+ITEM_DISMISSED = "Dismissed {label}."
 FACT_EDITED = "Edited {label}: {text}"
 FACT_DELETED = "Removed {label}."
 FIX_ADDED = "Fix proposed: {title}. /apply when you try it."
@@ -67,6 +70,11 @@ FIX_APPLIED = "Applied: {title}. It is verifying — /worked, /failed [reason] o
 FIX_OUTCOME = "Recorded: the fix {word}."
 OUTCOME_NOT_YET = "Left as is: the outcome stays open."
 PREVIEW_HEAD = "── {kind} preview (state v{version}{cached}{how}) ──"
+PREVIEW_DETERMINISTIC = ", composed deterministically"
+PREVIEW_FALLBACK = {  # why, by core.previews.Fallback value (R16)
+    "unavailable": ", composed deterministically: the assistant was unavailable",
+    "grounding": ", composed deterministically: the assistant's drafts stated details not in this session",
+}
 RESOLVED = "Resolved session #{id}. {detail}"
 RESOLVED_LOCAL_DETAIL = "No ticket is linked: the note is stored here and nothing was posted."
 ESCALATED = "Escalated session #{id}.{target} {detail}"
@@ -103,6 +111,8 @@ CONNECT_CODE = ("Connect code {code} (single use, expires in 15 minutes). In Tea
 OUTCOMES: dict[OutcomeCode, str] = {
     OutcomeCode.FACT_ADDED: FACT_ADDED,
     OutcomeCode.FACT_CONFIRMED: FACT_PROMOTED,
+    OutcomeCode.FACT_PROPOSED: FACT_SYNTHESIZED,
+    OutcomeCode.ITEM_DISMISSED: ITEM_DISMISSED,
     OutcomeCode.FACT_EDITED: FACT_EDITED,
     OutcomeCode.FACT_DELETED: FACT_DELETED,
     OutcomeCode.FIX_ADDED: FIX_ADDED,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from adapters.console import messages as m
 from core.actions import Outcome, OutcomeCode
-from core.cards import Card, CardAction
+from core.cards import Card, CardAction, CardChoice
 from core.handoffs import QueueEntry
 from core.metric import PickupMetric
 from core.models import Member, Session
@@ -21,13 +21,16 @@ from core.views import (
 )
 
 
-def _hint(action: CardAction) -> str:
-    ref = action.label_ref or ""
+def _hint(action: CardAction | CardChoice) -> str:
+    ref = action.label_ref or "" if isinstance(action, CardAction) else ""
     hints = {
-        "confirm_item": f"/promote {ref}", "apply_fix": "/apply", "fix_worked": "/worked",
+        "confirm_item": f"/promote {ref}", "dismiss_item": f"/reject {ref}", "apply_fix": "/apply", "fix_worked": "/worked",
         "fix_failed": "/failed [reason]", "fix_partial": "/partial <notes>", "fix_dismiss": "/dismiss",
         "outcome_confirm": "/confirm", "outcome_not_yet": "/notyet", "preview_resolve": "/preview resolve",
-        "escalate": "/escalate <reason>", "park": "/park", "pickup": f"/pickup {action.session_id}",
+        "escalate": "/escalate <reason>", "park": "/park [reason]", "pickup": f"/pickup {action.session_id}",
+        "add_fact": "/fact <text>", "edit_fact": "/editfact <n> <text>", "delete_fact": "/delfact <n>",
+        "add_fix": "/fix <title> :: <what to do>", "link_ticket": "/link <ticket>", "retry_writeback": "/retry",
+        "preview_escalate": "/preview escalate",
     }
     return hints[action.id.value]
 
@@ -41,8 +44,10 @@ def card(card: Card) -> list[str]:
         for line in section.lines:
             hint = "  [" + ", ".join(_hint(a) for a in line.actions) + "]" if line.actions else ""
             lines.append(f"   {line.text}{hint}")
-        if section.actions:
-            lines.append("   " + " · ".join(f"{a.label}: {_hint(a)}" for a in section.actions))
+        controls: list[CardAction | CardChoice] = [*section.actions, *section.choices]
+        offered = [f"{a.label}: {_hint(a)}" for a in controls]
+        if offered:
+            lines.append("   " + " · ".join(offered))
     if card.banner is not None:
         lines.append(f"!! {card.banner.text}  " + " · ".join(_hint(a) for a in card.banner.actions))
     if card.actions:
@@ -101,7 +106,8 @@ def pickup_result(view: PickupResultView) -> str:
 
 
 def preview(p: Preview) -> list[str]:
-    how = ("" if p.composed_by == "assistant" else f", composed {p.composed_by}ally" if p.composed_by == "deterministic"
+    how = ("" if p.composed_by == "assistant"
+           else m.PREVIEW_FALLBACK.get(str(p.fallback), m.PREVIEW_DETERMINISTIC) if p.deterministic
            else f", {p.composed_by}")
     head = m.PREVIEW_HEAD.format(kind=m.PREVIEW_KINDS[p.kind],
                                  version=p.state_version, cached=", cached" if p.cached else "", how=how)

@@ -29,6 +29,7 @@ from adapters.psa.mapping import (
     ticket_from,
     with_marker,
 )
+from adapters.psa.note_text import note_text
 from adapters.psa.time_entries import TimeEntryWriter
 from core.clock import SystemClock
 from core.errors import InvalidInput
@@ -180,7 +181,7 @@ class ConnectWiseClient:
             raise InvalidInput("A note needs some text.")
         if marker is not None:
             marker = check_marker(marker)
-        body = {"text": with_marker(text, marker), **NOTE_FLAGS[kind]}
+        body = {"text": with_marker(note_text(text), marker), **NOTE_FLAGS[kind]}  # plain text (R38)
         attempt = 0
         while True:
             try:

@@ -112,6 +112,13 @@ def encode_value(session_id: int, ref: int | None) -> str:
     return _dump({"s": session_id, "r": ref})
 
 
+def clicked_value(action: dict[str, Any]) -> str:
+    """A button's value, or the chosen option's of a select (both are `encode_value` strings)."""
+    chosen = action.get("selected_option")
+    raw = chosen.get("value") if isinstance(chosen, dict) else action.get("value")
+    return raw if isinstance(raw, str) else ""
+
+
 def decode_value(raw: str) -> tuple[int, int | None]:
     data = _load_object(raw, VALUE_MAX_CHARS, "button value")
     if set(data) != {"s", "r"}:

@@ -23,8 +23,7 @@ from adapters.slack.limits import (
 )
 from adapters.slack.text import escape, escape_within, shorten
 from core.actions import ActionId
-from core.cards import Card, CardAction, CardLine, CardSection
-from core.models import Fact, FactSource
+from core.cards import Card, CardAction, CardChoice, CardLine, CardSection
 from core.views import (
     EscalationPostView,
     HandoffView,
@@ -43,7 +42,7 @@ FIELD_ROOM = FIELD_TEXT - 50  # a field holds 2000 characters, its label include
 @dataclass(frozen=True)
 class _Density:
     """How much of the lane one message shows: the longest line (raw characters), how many plain
-    lines and how many buttoned items per section (None: all), how many facts "Edit a fact…" offers."""
+    lines and how many buttoned items per section (None: all), how many options a select offers."""
 
     cap: int | None
     lines: int | None
@@ -90,9 +89,10 @@ class _Lane:
 
     def section(self, sec: CardSection) -> Blocks:
         head = f"*{sec.heading}*"
-        if not sec.lines:
-            return self.texts([head, w.EMPTY.format(text=sec.empty_text)])
         d = self.density
+        controls = lane_buttons(sec.actions) + [choice_select(c, d.options) for c in sec.choices]
+        if not sec.lines:
+            return self.texts([head, w.EMPTY.format(text=sec.empty_text)]) + ([kit.actions(controls)] if controls else [])
         plain = [i for i, ln in enumerate(sec.lines) if not ln.actions]
         buttoned = [i for i, ln in enumerate(sec.lines) if ln.actions]
         shown = set(plain[: d.lines]) | set(buttoned[: d.items])
@@ -116,8 +116,8 @@ class _Lane:
             buffer.append(w.MORE_ITEMS.format(n=hidden_buttoned))
         if buffer:
             out += self.texts(buffer)
-        if sec.actions:
-            out.append(kit.actions(lane_buttons(sec.actions)))
+        if controls:
+            out.append(kit.actions(controls))
         return out
 
     def buttoned(self, ln: CardLine) -> Blocks:
@@ -129,18 +129,19 @@ class _Lane:
         return [kit.section(text), kit.actions(buttons)]
 
 
-def _fact_select(facts: Sequence[Fact], most: int) -> dict[str, Any] | None:
-    """R5: only notes are edited directly; promoted facts are edited through their source item.
-    The latest `most` notes are offered: each option weighs on the message's size budget."""
-    editable = [f for f in facts if f.source == FactSource.NOTE and f.deleted_at is None and f.id is not None]
-    if not editable:
-        return None
-    return {"type": "static_select", "action_id": action_id(ActionId.EDIT_FACT), "placeholder": kit.plain(w.EDIT_FACT),
-            "options": [kit.option(shorten(f"{f.label} {f.text}", 40), encode_value(f.session_id, f.id))
-                        for f in editable[-most:]]}
+def choice_select(choice: CardChoice, most: int) -> dict[str, Any]:
+    """A pick-one-object action as a select; the latest `most` options are offered, since each
+    option weighs on the message's size budget. A destructive one asks again before it acts."""
+    select: dict[str, Any] = {"type": "static_select", "action_id": action_id(choice.id), "placeholder": kit.plain(choice.label),
+                              "options": [kit.option(shorten(text, 40), encode_value(choice.session_id, ref))
+                                          for ref, text in choice.options[-most:]]}
+    if choice.style == "danger":
+        select["confirm"] = kit.confirm(w.CONFIRM_TITLE.format(label=choice.label.rstrip("…")), w.CONFIRM_DANGER,
+                                        w.CONFIRM_YES, style="danger")
+    return select
 
 
-def _render_lane(card: Card, facts: Sequence[Fact], density: _Density) -> Blocks:
+def _render_lane(card: Card, density: _Density) -> Blocks:
     lane = _Lane(density)
     blocks: Blocks = [kit.header(card.title), kit.context(escape(lane.line(card.status_line, room=STATUS_LINE)))]
     for sec in card.sections:
@@ -148,12 +149,6 @@ def _render_lane(card: Card, facts: Sequence[Fact], density: _Density) -> Blocks
     if card.banner is not None:
         blocks += [kit.divider(), *lane.buttoned(card.banner)]
     final = lane_buttons(card.actions)
-    open_session = next((a for a in card.actions if a.id == ActionId.PREVIEW_RESOLVE), None)
-    if open_session is not None:
-        final.append(kit.button(w.ADD_FACT, action_id(ActionId.ADD_FACT), value=encode_value(open_session.session_id, None)))
-        select = _fact_select(facts, density.options)
-        if select is not None:
-            final.append(select)
     if final:
         blocks += [kit.divider(), kit.actions(final)]
     if lane.shortened:
@@ -161,12 +156,12 @@ def _render_lane(card: Card, facts: Sequence[Fact], density: _Density) -> Blocks
     return blocks
 
 
-def lane_blocks(card: Card, *, facts: Sequence[Fact] = ()) -> tuple[str, Blocks]:
-    """The one task-lane message. Pass the view's facts to offer "Edit a fact…" for notes (R5).
-    A lane too big for one message is shown denser (shorter lines, fewer items), always saying so."""
+def lane_blocks(card: Card) -> tuple[str, Blocks]:
+    """The one task-lane message. A lane too big for one message is shown denser (shorter lines,
+    fewer items, fewer options in a select), always saying so."""
     blocks: Blocks = []
     for density in _DENSITIES:
-        blocks = _render_lane(card, facts, density)
+        blocks = _render_lane(card, density)
         if fits(blocks):
             break
     check_blocks(blocks, surface="message")

@@ -263,6 +263,18 @@ class SlackGateway:
         self._profiles[(team_id, user_id)] = (time.monotonic(), user)
         return user
 
+    async def channel_name(self, team_id: str, channel: str) -> str | None:
+        """conversations.info's name of a channel (a `<#C…>` without a label); None when Slack
+        will not say (a DM, no access): the id is shown instead."""
+        try:
+            client = await self.client(team_id)
+            info = (await client.conversations_info(channel=channel))["channel"]
+        except (SlackApiError, LookupError, *NETWORK_ERRORS) as exc:
+            log.warning("conversations.info for %s failed: %s", channel, _reason(exc))
+            return None
+        name = info.get("name")
+        return str(name) if name else None
+
     async def close(self) -> None:
         for client in self._clients.values():
             session = getattr(client, "session", None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from adapters.slack import views
+from adapters.slack import inbound, views
 from adapters.slack.actions import (
     SETTINGS_CALLBACK,
     decode_metadata,
@@ -21,6 +21,7 @@ from adapters.slack.actions import (
 )
 from adapters.slack.caller import team_of
 from adapters.slack.commands import HELP, parse_command
+from adapters.slack.text import escape
 from core.platform import SLACK
 
 log = logging.getLogger("rflow.slack")
@@ -112,7 +113,9 @@ class SlackIngress:
     async def on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
         command = parse_command(str(body.get("text", "")))
         if command.name == "help":
-            prefix = f"I don't know `{command.args}`.\n" if command.unknown else ""
+            # Shown back decoded then escaped once (R38): no lookups inside the 3-second ack, so
+            # a mention reads as its id, and `<!channel>` as the words, never as a ping.
+            prefix = f"I don't know `{escape(inbound.decode(command.args))}`.\n" if command.unknown else ""
             await ack(text=prefix + HELP)
             return
         if command.name == "settings":

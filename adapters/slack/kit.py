@@ -67,6 +67,15 @@ def button(label: str, action_id: str, *, value: str | None = None, style: str |
     return element
 
 
+def confirm(title: str, text: str, yes: str, *, style: str | None = None) -> dict[str, Any]:
+    """A confirmation dialog object: Slack asks before the element acts."""
+    dialog: dict[str, Any] = {"title": plain(shorten(title, 100)), "text": plain(shorten(text, 300)),
+                              "confirm": plain(yes), "deny": plain("Cancel")}
+    if style in ("primary", "danger"):
+        dialog["style"] = style
+    return dialog
+
+
 def option(text: str, value: str) -> dict[str, Any]:
     if len(value) > OPTION_VALUE:
         raise ValueError(f"an option value is at most {OPTION_VALUE} characters")

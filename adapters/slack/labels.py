@@ -4,8 +4,9 @@ carry user text are filled with already-escaped mrkdwn by the renderers."""
 from __future__ import annotations
 
 # Task lane
-ADD_FACT = "Add fact"
-EDIT_FACT = "Edit a fact…"
+CONFIRM_TITLE = "{label}?"
+CONFIRM_DANGER = "It leaves “What we know” and the notes; it is kept in the session's history."
+CONFIRM_YES = "Yes"
 CONFIRM_OWN_WORDS = "Confirm in my words…"
 LANE_FALLBACK = "{title} — {status}"
 SHORTENED = "Long lines are shortened here (…); the full text is kept in the session and used in notes."
@@ -31,6 +32,8 @@ RESOLVE_HEAD = "Resolution note for session #{id} · state v{version}{cached}. I
 CACHED = " · cached"
 DETERMINISTIC = (":warning: Composed deterministically from the facts and the fix: the assistant was "
                  "unavailable{reason}. Read it before posting.")
+DETERMINISTIC_UNGROUNDED = (":warning: Composed deterministically from the facts and the fix: the assistant's "
+                            "drafts stated details that are not in this session. Read it before posting.")
 PART_LABEL = "{label}, part {k} of {n}"
 NOTE_SPLIT = ("This note is {chars} characters, more than one box holds ({box}), so it is split over {n} "
               "boxes. Edit any of them; they are joined in order when you post.")

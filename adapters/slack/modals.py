@@ -14,6 +14,7 @@ from adapters.slack import views
 from adapters.slack.actions import (
     LOADING_CALLBACK,
     ModalMeta,
+    clicked_value,
     decode_value,
     form_action,
 )
@@ -23,6 +24,7 @@ from adapters.slack.wording import error_text
 from core.access import WORKERS, require_manager, require_worker
 from core.actions import SPECS, Action, ActionId
 from core.errors import DomainError
+from core.models import ItemKind
 
 log = logging.getLogger("rflow.slack")
 
@@ -56,7 +58,7 @@ class ModalOpener:
         try:
             if which is None:
                 raise ValueError("not a form")
-            session_id, ref = decode_value(str(action.get("value") or (action.get("selected_option") or {}).get("value", "")))
+            session_id, ref = decode_value(clicked_value(action))
         except ValueError:
             log.warning("a modal button with an unreadable value: %s", action.get("action_id"))
             return
@@ -94,9 +96,10 @@ class ModalOpener:
             targets = [(m.id or 0, m.name) for m in members if m.role in WORKERS and m.id != signed.member.id]
             return views.escalate_modal(preview, targets=targets)
         initial: dict[str, str | None] = {}
-        if which == ActionId.EDIT_FACT:
+        if which in (ActionId.EDIT_FACT, ActionId.CONFIRM_ITEM):  # a fact to edit, a proposed fact to reword
             view = await self.engine.sessions.view(actor=actor, session_id=sid)
-            initial["text"] = next((f.text for f in view.facts if f.id == ref), None)
+            initial["text"] = next((f.text for f in view.facts if f.id == ref), None) if which == ActionId.EDIT_FACT \
+                else next((i.text for i in view.items if i.id == ref and i.kind == ItemKind.FACT), None)
         meta = ModalMeta(session_id=sid, fact_id=ref if which == ActionId.EDIT_FACT else None,
                          item_id=ref if which == ActionId.CONFIRM_ITEM else None,
                          fix_id=ref if which not in (ActionId.EDIT_FACT, ActionId.CONFIRM_ITEM) else None)

@@ -4,11 +4,13 @@ says what Slack does next (redraw the lane, DM the handoff, tell the person)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from adapters.slack import blocks
 from adapters.slack.actions import (
     SETTINGS_CALLBACK,
+    clicked_value,
     decode_metadata,
     decode_value,
     parse_action_id,
@@ -35,7 +37,7 @@ class ClickHandlers:
         action = (body.get("actions") or [{}])[0]
         try:
             which, _ = parse_click(str(action.get("action_id", "")))
-            session_id, ref = decode_value(str(action.get("value", "")))
+            session_id, ref = decode_value(clicked_value(action))
         except ValueError:
             raise InvalidInput("That button is out of date; the lane has been refreshed.") from None
         caller = caller_of("action", body)
@@ -58,7 +60,16 @@ class ClickHandlers:
             raise InvalidInput("That form is out of date; open it again.") from None
         if meta.session_id is None or SPECS[which].form is None:
             raise InvalidInput("That form names no session; open it again from the lane.")
-        await self._perform(caller, Action(id=which, session_id=meta.session_id, ref=meta.ref, values=values))
+        await self._perform(await self._in_lane_thread(caller, meta.session_id),
+                            Action(id=which, session_id=meta.session_id, ref=meta.ref, values=values))
+
+    async def _in_lane_thread(self, caller: Caller, session_id: int) -> Caller:
+        """A modal has no channel: its answer goes where the session's lane is, as an ephemeral."""
+        actor = (await self.surface.sign_in(caller.team, caller.user)).actor
+        thread = await self.surface.lane_thread(actor.account_id, session_id)
+        if thread is None or thread.team != caller.team:
+            return caller
+        return replace(caller, channel=thread.channel, thread_ts=thread.ts)
 
     async def _perform(self, caller: Caller, action: Action) -> None:
         actor = (await self.surface.sign_in(caller.team, caller.user)).actor

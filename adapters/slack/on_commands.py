@@ -27,6 +27,7 @@ from core.platform import SLACK
 from core.tenants import SignedIn
 from core.views import queued_post
 
+RAW_ARGS = frozenset({"role"})  # reads Slack's own `<@U…>` syntax; every other command's text is decoded (R38)
 CANT_POST = "I can't post in this channel. Invite me first: `/invite @ResolutionFlow`."
 CONNECT = ("Connect code *{code}* (single use, expires in 15 minutes). In Teams, an admin says "
            "`@ResolutionFlow connect {code}` to join that tenant to this account.")
@@ -52,7 +53,11 @@ class CommandHandlers:
         handler = getattr(self, f"cmd_{command.name}", None)
         if handler is None:
             raise InvalidInput(f"/rf {command.name} is answered at once; try it again.")
-        await handler(caller, signed, command.args)
+        # Slash-command text comes encoded like messages (should_escape: true in our manifest, and
+        # "all text in Slack uses the same system of escaping": api.slack.com/docs/message-formatting;
+        # docs.slack.dev/interactivity/implementing-slash-commands), so it is decoded once, here.
+        args = command.args if command.name in RAW_ARGS else await self.surface.names.decode(caller.team, command.args)
+        await handler(caller, signed, args)
 
     async def cmd_new(self, caller: Caller, signed: SignedIn, args: str) -> None:
         if not args.strip():
@@ -96,7 +101,7 @@ class CommandHandlers:
     async def cmd_status(self, caller: Caller, signed: SignedIn, args: str) -> None:
         if args.strip():
             view = await self.engine.sessions.view(actor=signed.actor, session_id=parse_session_ref(args))
-            text, lane = blocks.lane_blocks(lane_card(view), facts=view.facts)
+            text, lane = blocks.lane_blocks(lane_card(view))
             await self.tell(caller, text, blocks=lane)
             return
         sessions = await self.engine.sessions.list(actor=signed.actor, statuses=OPEN_STATUSES, mine=True)
@@ -127,7 +132,7 @@ class CommandHandlers:
         user_id, role = parse_role_args(args)
         target = await self.surface.sign_in(caller.team, user_id)
         member = await self.engine.tenants.set_role(actor=signed.actor, member_id=target.member.id or 0, role=role)
-        await self.tell(caller, f"{member.name} is now {member.role}.")
+        await self.tell(caller, f"{escape(member.name)} is now {member.role}.")
 
     async def cmd_connect(self, caller: Caller, signed: SignedIn, args: str) -> None:
         if args.strip().lower() not in ("teams", "microsoft teams", ""):

@@ -28,7 +28,8 @@ def bot_user_of(body: dict[str, Any]) -> str | None:
 
 
 def clean_text(text: str, bot_user: str | None) -> str:
-    """The message without the bot's mention (any leading mention when the bot's id is unknown)."""
+    """The message without the bot's mention (any leading mention when the bot's id is unknown),
+    still in Slack's wire form: the mention is found by its syntax, before anything is decoded."""
     if bot_user:
         text = re.sub(rf"<@{re.escape(bot_user)}(?:\|[^>]*)?>", "", text)
     else:
@@ -49,7 +50,9 @@ class EventHandlers:
             if event.get("tab", "home") == "home":
                 await self.publish_home(team, str(event.get("user")))
             return
-        await self.message(team, event, clean_text(str(event.get("text", "")), bot_user_of(body)))
+        # Decoded once, here (R38): entities, mentions, channel and link syntax as the person saw them.
+        text = await self.surface.names.decode(team, clean_text(str(event.get("text", "")), bot_user_of(body)))
+        await self.message(team, event, text)
 
     async def message(self, team: str, event: dict[str, Any], text: str) -> None:
         user, channel = str(event.get("user", "")), str(event.get("channel", ""))

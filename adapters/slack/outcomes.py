@@ -8,6 +8,8 @@ from adapters.slack.text import escape
 from core.actions import Outcome, OutcomeCode
 
 TOLD = {
+    OutcomeCode.FACT_PROPOSED: ("Here is the answer as the assistant reads it, {label}: {text}. It becomes a fact once you "
+                                "confirm it (or confirm it in your words) on the task lane."),
     OutcomeCode.PICKED_UP: ("You picked up session #{session_id}. The handoff context is in your DMs; continue in the "
                             "session's thread."),
     OutcomeCode.TICKET_LINKED: "Session #{session_id} is linked to ticket #{ticket_id}: {summary} ({company}, {status}).",

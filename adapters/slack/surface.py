@@ -11,6 +11,7 @@ from adapters.slack import blocks
 from adapters.slack.gateway import SlackGateway
 from adapters.slack.lanes import LaneRender, LaneRenderer
 from adapters.slack.limits import Delivery, message_chunks
+from adapters.slack.names import MentionNames
 from adapters.slack.thread import Thread
 from adapters.slack.thread_status import ThreadStatus
 from core.cards import lane_card
@@ -32,6 +33,8 @@ class SlackSurface:
         self.status = ThreadStatus(gateway)
         self.lanes = LaneRenderer(gateway, self._render_lane)
         self._known_teams: dict[str, str] = {}
+        self.names = MentionNames(gateway=gateway, known=lambda team, user: engine.tenants.member_name(
+            platform=SLACK, tenant_id=team, user_id=user))  # decodes inbound text once (R38)
 
     async def sign_in(self, team: str, user_id: str, team_name: str | None = None) -> SignedIn:
         """The member behind a Slack user, read fresh each time (a role an admin just changed counts
@@ -65,7 +68,7 @@ class SlackSurface:
 
     async def post_lane(self, account_id: int, session_id: int, thread: Thread) -> None:
         view = await self.engine.sessions.view_for_surface(account_id=account_id, session_id=session_id)
-        text, lane = blocks.lane_blocks(lane_card(view), facts=view.facts)
+        text, lane = blocks.lane_blocks(lane_card(view))
         ts = await self.gateway.post(thread.team, thread.channel, text, blocks=lane, thread_ts=thread.ts)
         if ts is None:
             return
@@ -83,7 +86,7 @@ class SlackSurface:
         if ref is None:
             return None
         view = await self.engine.sessions.view_for_surface(account_id=account_id, session_id=session_id)
-        text, lane = blocks.lane_blocks(lane_card(view), facts=view.facts)
+        text, lane = blocks.lane_blocks(lane_card(view))
         return LaneRender(team=ref.ref["team"], channel=ref.ref["channel"], ts=ref.ref["ts"], text=text, blocks=lane)
 
     async def lane_thread(self, account_id: int, session_id: int) -> Thread | None:

@@ -45,7 +45,7 @@ from core.actions import SPECS, ActionId
 from core.errors import InvalidInput
 from core.forms import FORMS, FieldKind, Form, FormField, validate
 from core.models import WriteupKind
-from core.previews import Preview
+from core.previews import Fallback, Preview
 from core.resolution import MAX_SUMMARY_CHARS, TIME_PREF
 from core.writeback import STATUS_PREF
 
@@ -183,7 +183,9 @@ def form_modal(action: ActionId, meta: ModalMeta, *, initial: Mapping[str, str |
 
 def _preview_head(preview: Preview, head: str) -> Blocks:
     blocks = [kit.context(head)]
-    if preview.composed_by == "deterministic":
+    if preview.fallback is Fallback.GROUNDING:
+        blocks.append(kit.context(w.DETERMINISTIC_UNGROUNDED))
+    elif preview.composed_by == "deterministic":
         reason = f" ({escape(shorten(preview.fallback_reason, 200))})" if preview.fallback_reason else ""
         blocks.append(kit.context(w.DETERMINISTIC.format(reason=reason)))
     return blocks

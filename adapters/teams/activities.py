@@ -8,20 +8,16 @@ model validated from that JSON; nothing here talks to the network."""
 from __future__ import annotations
 
 import hashlib
-import html
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from microsoft_agents.activity import Activity
 
+from adapters.teams.inbound import plain_text
 from core.platform import TEAMS
 
 CHANNEL, PERSONAL, GROUP = "channel", "personal", "groupChat"
 MAX_KEY_ID = 200  # our keys and thread refs live in 255-character columns
-_AT_TAG = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]+>")
-_SPACES = re.compile(r"[ \t\u00a0]+")
 PERIOD_WORDS = frozenset({"7", "7d", "30", "30d", "90", "90d"})
 
 
@@ -63,20 +59,13 @@ def bot_mentioned(activity: Activity) -> bool:
 
 
 def clean_text(activity: Activity) -> str:
-    """The message without the bot's @mention: its entity text first (exactly what Teams put in),
-    then any leftover `<at>` tags reduced to the name they show, then HTML entities and tags."""
-    text = activity.text or ""
+    """The message as plain text, decoded once here (R38): without the bot's @mention (its entity
+    text first, exactly what Teams put in; without entities, a leading `<at>` is the bot's), other
+    mentions as the names they show, HTML and entities as characters (adapters/teams/inbound.py)."""
     bot = activity.recipient.id if activity.recipient else None
-    for entity in activity.entities or []:
-        shown = _mention_text(entity)
-        if shown and _mentioned_id(entity) == bot:
-            text = text.replace(shown, " ")
-    if not activity.entities:  # no entities to go by: a leading mention is the bot's
-        text = re.sub(r"^\s*<at[^>]*>.*?</at>", " ", text, count=1, flags=re.IGNORECASE | re.DOTALL)
-    text = _AT_TAG.sub(lambda m: m.group(1), text)
-    text = html.unescape(_TAGS.sub("", text.replace("<br>", "\n").replace("<br/>", "\n")))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
-    return "\n".join(line for line in lines if line).strip()
+    own = [shown for entity in activity.entities or []
+           if (shown := _mention_text(entity)) and _mentioned_id(entity) == bot]
+    return plain_text(activity.text or "", drop=own, drop_leading_mention=not activity.entities)
 
 
 def _mentioned_id(entity: Any) -> str | None:

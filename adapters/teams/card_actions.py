@@ -18,6 +18,7 @@ VERB_PREFIX = "rf_"
 MAX_ID = 2**63 - 1  # what a BIGINT column holds; anything larger was never ours
 KINDS: dict[str, ActionId] = {a.value: a for a in ActionId}
 TOGGLE_ON, TOGGLE_OFF = "true", "false"  # what an Input.Toggle sends; core.forms reads both
+CHOSEN_REF = "rf_ref"  # the Input.ChoiceSet of a pick-one-object action: its value is the object id as text
 
 
 def verb(kind: ActionId) -> str:
@@ -83,7 +84,17 @@ def _from_data(data: dict[Any, Any]) -> Action:
             if not isinstance(value, str):
                 raise ValueError(f"input {key} is not text")
             values[key] = value
-    return Action(id=kind, session_id=session_id, ref=_id(data.get("r"), "ref"), values=values)
+    ref = _id(data.get("r"), "ref")
+    if ref is None and CHOSEN_REF in data:
+        ref = _id(_chosen(data[CHOSEN_REF]), "chosen object")
+    return Action(id=kind, session_id=session_id, ref=ref, values=values)
+
+
+def _chosen(value: object) -> int:
+    """A ChoiceSet sends the chosen value as text: digits only, else it was never one of ours."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
+        raise ValueError("the chosen object is not an id")
+    return int(value)
 
 
 def _id(value: object, what: str) -> int | None:

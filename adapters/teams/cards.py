@@ -37,7 +37,7 @@ from core.actions import ActionId
 from core.cards import Card, CardAction, CardLine, CardSection
 from core.handoffs import QueueEntry
 from core.metric import DEFINITION, PickupMetric
-from core.previews import Preview
+from core.previews import Fallback, Preview
 from core.views import PICK_UP, EscalationPostView, HandoffView, PickupResultView
 
 __all__ = [
@@ -62,7 +62,9 @@ def resolution_card(preview: Preview, *, summary_default: str, offer_time_minute
         *title_blocks(t.RESOLUTION_TITLE.format(id=preview.session_id)),
         *subtle(t.RESOLUTION_VERSION.format(version=preview.state_version, cached=cached)),
     ]
-    if preview.composed_by == "deterministic":
+    if preview.fallback is Fallback.GROUNDING:
+        body += text_blocks(t.RESOLUTION_UNGROUNDED, color="Warning", spacing="Small")
+    elif preview.composed_by == "deterministic":
         reason = f" ({preview.fallback_reason})" if preview.fallback_reason else ""
         body += text_blocks(t.RESOLUTION_DETERMINISTIC.format(reason=reason), color="Warning", spacing="Small")
     skip = frozenset() if offer_time_minutes else frozenset({"log_time"})

@@ -7,7 +7,8 @@ into several TextBlocks or messages, never cut off.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -21,9 +22,13 @@ STYLES = {"primary": "positive", "danger": "destructive"}  # neutral card style 
 Element = dict[str, Any]
 
 
+_MENTION_TAG = re.compile(r"<(\s*/?\s*at\b)", re.IGNORECASE)
+
+
 def safe(text: str) -> str:
-    """User and assistant text can't smuggle an `<at>` mention or markup into a card."""
-    return text.replace("<", "＜").replace(">", "＞")
+    """User and assistant text can't smuggle an `<at>` mention into a card; everything else stays
+    as typed (R38: a TextBlock shows `<`, `>` and `&` as they are, it renders no HTML)."""
+    return _MENTION_TAG.sub("＜\\1", text)
 
 
 def utf16_size(text: str) -> int:
@@ -131,10 +136,11 @@ def action_set(actions: list[Element]) -> Element:
     return {"type": "ActionSet", "actions": actions}
 
 
-def show_card(title_text: str, body: list[Element], submit: Element, *, style: str | None = None) -> Element:
+def show_card(title_text: str, body: list[Element], submit: Element, *, style: str | None = None,
+              extra: Sequence[Element] = ()) -> Element:
     """A button that unfolds a small form on the card: Teams' answer to Slack's modal."""
     action: Element = {"type": "Action.ShowCard", "title": title_text,
-                       "card": {"type": "AdaptiveCard", "body": body, "actions": [submit]}}
+                       "card": {"type": "AdaptiveCard", "body": body, "actions": [submit, *extra]}}
     if style:
         action["style"] = style
     return action

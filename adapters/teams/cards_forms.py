@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.teams import cards_text as t
-from adapters.teams.card_actions import TOGGLE_OFF, TOGGLE_ON, execute
+from adapters.teams.card_actions import CHOSEN_REF, TOGGLE_OFF, TOGGLE_ON, execute
 from adapters.teams.cards_base import Element, adaptive_card, safe, show_card, subtle, text_blocks, title
 from core.actions import SPECS, ActionId
+from core.cards import CardChoice
 from core.forms import FORMS, FieldKind, Form, FormField
 
 Members = Sequence[tuple[int, str]]  # (member id, name): whom a MEMBER field offers
@@ -78,8 +79,12 @@ def form_submit(kind: ActionId, session_id: int, ref: int | None = None) -> Elem
 
 def form_button(label: str, kind: ActionId, session_id: int, ref: int | None = None, *, members: Members = (),
                 style: str | None = None) -> Element:
-    """A button that unfolds the action's form on the card; its submit carries the action itself."""
-    return show_card(label, form_body(form_of(kind), members=members), form_submit(kind, session_id, ref), style=style)
+    """A button that unfolds the action's form on the card; its submit carries the action itself.
+    An action with a preview (the escalation package) offers it beside the submit."""
+    preview = SPECS[kind].preview
+    extra = [execute(preview, t.PREVIEW_FIRST, session_id)] if preview is not None else []
+    return show_card(label, form_body(form_of(kind), members=members), form_submit(kind, session_id, ref),
+                     style=style, extra=extra)
 
 
 def form_card(kind: ActionId, session_id: int, ref: int | None = None, *, values: Mapping[str, object] | None = None,
@@ -90,3 +95,16 @@ def form_card(kind: ActionId, session_id: int, ref: int | None = None, *, values
     body = [*title(t.FORM_TITLE.format(title=form.title, id=session_id)),
             *form_body(form, values=values, members=members, error=error)]
     return adaptive_card(body, [form_submit(kind, session_id, ref)])
+
+
+def choice_button(choice: CardChoice, *, style: str | None = None) -> Element:
+    """A pick-one-object action (which fact to edit or delete) unfolded on the card: a choice of the
+    objects, the action's form if it has one, and its submit, which carries the chosen id."""
+    picker: Element = {"type": "Input.ChoiceSet", "id": CHOSEN_REF, "label": t.CHOOSE, "style": "compact",
+                       "isRequired": True, "errorMessage": t.CHOOSE_REQUIRED,
+                       "choices": [{"title": safe(text), "value": str(ref)} for ref, text in reversed(choice.options)]}
+    form = SPECS[choice.id].form
+    body = [picker, *(form_body(FORMS[form]) if form is not None else [])]
+    submit = execute(choice.id, FORMS[form].submit if form is not None else choice.label.rstrip("…"), choice.session_id,
+                     style=style or "positive")
+    return show_card(choice.label, body, submit)

@@ -1,9 +1,10 @@
 """The neutral task-lane card (core.cards) as one Adaptive Card, fitted under Teams' size limit.
 
 Where Slack opens a modal, Teams unfolds the action's declared form on the card with
-`Action.ShowCard` (`cards_forms`): every action that asks its form first, a new fact, and each open
-question or check confirmed in the engineer's own words (R4). A lane too big for one message keeps every
-button and moves text it cannot hold into `overflow`, to be posted as messages; the card says so.
+`Action.ShowCard` (`cards_forms`): every action that asks its form first, each open question or
+check confirmed in the engineer's own words (R4), and a fact to edit or delete, chosen on the card.
+A lane too big for one message keeps every button and moves text it cannot hold into `overflow`,
+to be posted as messages; the card says so.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from adapters.teams.cards_base import (
     text_blocks,
     title,
 )
-from adapters.teams.cards_forms import Members, form_button, form_of
+from adapters.teams.cards_forms import Members, choice_button, form_button
 from core.actions import SPECS, ActionId
 from core.cards import Card, CardAction, CardLine
 
@@ -109,18 +110,16 @@ def render_card(card: Card, targets: Members = ()) -> dict[str, Any]:
             body += subtle(section.empty_text)
         for line in section.lines:
             body += _line(line)
-        if section.actions:
-            body.append(action_set([_button(a, targets) for a in section.actions]))
+        controls = [_button(a, targets) for a in section.actions]
+        controls += [choice_button(c, style=STYLES.get(c.style or "")) for c in section.choices]
+        if controls:
+            body.append(action_set(controls))
     if card.banner is not None:
         items = text_blocks(card.banner.text, weight="Bolder")
         if card.banner.actions:
             items.append(action_set([_button(a, targets) for a in card.banner.actions]))
         body.append({"type": "Container", "style": "warning", "separator": True, "spacing": "Medium", "items": items})
-    actions = [_button(a, targets) for a in card.actions]
-    open_session = next((a for a in card.actions if a.id == ActionId.PREVIEW_RESOLVE), None)
-    if open_session is not None:  # facts can be added while the session is worked (active or parked)
-        actions.append(form_button(form_of(ActionId.ADD_FACT).title, ActionId.ADD_FACT, open_session.session_id))
-    return adaptive_card(body, actions)
+    return adaptive_card(body, [_button(a, targets) for a in card.actions])
 
 
 def _line(line: CardLine) -> list[Element]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 # Task lane
 CONFIRM_TOOLTIP = "Confirm {ref} as a fact"
 CONFIRM_OWN_WORDS = "Confirm in my words…"
+PREVIEW_FIRST = "Preview the package"
+CHOOSE = "Which one"
+CHOOSE_REQUIRED = "Choose one first."
 
 # Forms (core/forms.py declares their fields, labels and help)
 FORM_TITLE = "{title} — session #{id}"
@@ -18,6 +21,8 @@ RESOLUTION_TITLE = "Resolution note — session #{id}"
 RESOLUTION_VERSION = "Preview at state v{version}{cached}. Edit the note before posting if you like."
 RESOLUTION_CACHED = ", unchanged since the last preview"
 RESOLUTION_DETERMINISTIC = "Composed from the task lane without the assistant{reason}."
+RESOLUTION_UNGROUNDED = ("Composed from the task lane without the assistant: its drafts stated details that are not "
+                         "in this session.")
 RESOLUTION_TIME = "{minutes} minutes of working time, logged on the ticket when on."
 
 # Queue and stats

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from microsoft_agents.activity import Activity, InvokeResponse
@@ -26,7 +26,7 @@ from adapters.teams import replies as r
 from adapters.teams.activities import conversation_id, dump, tenant_of
 from adapters.teams.card_actions import parse_action
 from adapters.teams.cards import escalation_post_card, render_handoff, resolution_card
-from adapters.teams.cards_base import adaptive_card, text_blocks, title
+from adapters.teams.cards_base import adaptive_card, card_size_ok, text_blocks, title
 from adapters.teams.cards_forms import form_card, form_of
 from adapters.teams.references import conversation_reference
 from adapters.teams.surface import TeamsSurface
@@ -76,8 +76,8 @@ class ClickHandlers:
 
     async def invoke(self, activity: Activity) -> InvokeResponse:
         reply = await self._answer(activity)
-        if reply.card is not None:
-            return card_invoke_response(reply.card)
+        if reply.card is not None:  # the clicker sees what their click did above the card (Slack says it ephemerally)
+            return card_invoke_response(with_notice(reply.card, reply.text) if reply.text else reply.card)
         return message_invoke_response(reply.text or "")
 
     async def _answer(self, activity: Activity) -> ClickReply:
@@ -188,7 +188,7 @@ class ClickHandlers:
         account, sid, clicked = signed.actor.account_id, outcome.session_id, activity.reply_to_id
         text = o.outcome_text(outcome)
         if outcome.pickup is not None:
-            return await self._handed_over(signed, outcome.pickup, activity)
+            return replace(await self._handed_over(signed, outcome.pickup, activity), text=text)
         if outcome.preview is not None:
             await self._show_preview(outcome, outcome.preview, reference)
             return ClickReply()
@@ -207,7 +207,7 @@ class ClickHandlers:
         return ClickReply(card=card, text=text, shown=True)
 
     async def _show_preview(self, outcome: Outcome, preview: Preview, reference: dict[str, Any]) -> None:
-        if preview.kind != "resolve":  # no Teams button asks for it; the package is said as it is
+        if preview.kind != "resolve":  # asked for from the Escalate form: the package is said as it is
             await self.surface.say(reference, preview.markdown)
             return
         await self.surface.send(reference, card=resolution_card(
@@ -232,6 +232,12 @@ class ClickHandlers:
         shown = any(ref is not None and str(ref.ref.get("activity_id")) == activity.reply_to_id
                     for ref in (stored, lane))  # the notifier edited those for everyone
         return ClickReply(card=card, shown=shown)
+
+
+def with_notice(card: dict[str, Any], text: str) -> dict[str, Any]:
+    """The card with the outcome of the click as its first line, when there is room for it."""
+    noticed = {**card, "body": [*text_blocks(text, color="Good", weight="Bolder"), *card.get("body", [])]}
+    return noticed if card_size_ok(noticed) else card
 
 
 def escalation_card(pickup: Pickup, stored: dict[str, Any], claimed_by: str | None) -> dict[str, Any]:

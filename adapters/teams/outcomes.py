@@ -21,6 +21,8 @@ RESOLVED_HOW = {"resolved_local": "here (no ticket linked, nothing posted to the
 WORDS: dict[OutcomeCode, str] = {
     OutcomeCode.FACT_ADDED: "Added {label}: {text}",
     OutcomeCode.FACT_CONFIRMED: "Confirmed as {label}: {text}",
+    OutcomeCode.FACT_PROPOSED: "Proposed {label}: {text} — confirm it, or confirm it in your words, on the card.",
+    OutcomeCode.ITEM_DISMISSED: "Dismissed {label}.",
     OutcomeCode.FACT_EDITED: "{label} now reads: {text}",
     OutcomeCode.FACT_DELETED: "Deleted {label}.",
     OutcomeCode.FIX_ADDED: "Proposed the fix **{title}**.",

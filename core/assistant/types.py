@@ -14,11 +14,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AssistantUnavailable(Exception):
-    """The assistant could not answer: no key, timeout, 5xx, overload, or an unusable reply (R16)."""
+    """The assistant could not answer: no key, timeout, 5xx, overload, or an unusable reply (R16).
 
-    def __init__(self, reason: str) -> None:
+    `reason` is the neutral sentence the engineer reads; `code`, when set, names the cause for code
+    and logs (CODE_CONTEXT_TOO_LONG, CODE_CUT_OFF), so a surface can word it its own way."""
+
+    def __init__(self, reason: str, *, code: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+
+
+CODE_CONTEXT_TOO_LONG = "assistant.context_too_long"
+"""The conversation did not fit the model's context window, even shortened (issue 12)."""
+CODE_CUT_OFF = "assistant.cut_off"
+"""The answer hit its output limit, even with the larger budget, and nothing usable was left."""
 
 
 ReplyListener = Callable[[str], None]
@@ -64,7 +74,8 @@ class AssistantContext:
     """Everything the assistant sees for one turn. All text is already redacted (R14).
 
     `history` is ordered oldest first; its earlier part is stable across turns, which is what
-    prompt caching (R32) keys on."""
+    prompt caching (R32) keys on. `earlier` is the tail of what came before the history window
+    (oldest first, for the digest of older turns) and `earlier_count` how many steps that was in all."""
 
     session_title: str
     ticket: str | None
@@ -73,6 +84,8 @@ class AssistantContext:
     active_fix: FixEntry | None
     history: tuple[HistoryEntry, ...]
     session_id: int = 0
+    earlier: tuple[HistoryEntry, ...] = ()
+    earlier_count: int = 0
 
 
 class ScriptParameter(BaseModel):
@@ -146,7 +159,11 @@ class NoteBundle:
 
 @dataclass(frozen=True, kw_only=True)
 class ComposeRequest:
+    """`rejected`: tokens a first draft stated that the input does not hold (R13), for the second
+    draft (core/assistant/regenerate.py); empty for a first draft."""
+
     bundle: NoteBundle
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from core.assistant.types import (
+    CODE_CUT_OFF,
     AssistantTurn,
     AssistantUnavailable,
     FactPromotion,
@@ -81,6 +82,24 @@ def parse_turn(raw: object) -> AssistantTurn:
     for reason in turn.dropped:
         log.warning("assistant output dropped: %s", reason)
     return turn
+
+
+CUT_OFF_NOTE = "(The rest of this answer was cut off at its length limit. Ask again for the rest.)"
+
+
+def salvage_turn(reply: str) -> AssistantTurn:
+    """What stays usable of an answer cut at its output limit even after the larger retry: the
+    reply text so far, marked as cut, and nothing that changes the session. A cut list would
+    retire lane items it never reached, and a cut fix or fact would be wrong (R33). Raises
+    `AssistantUnavailable` when not even the reply had begun."""
+    text = reply.strip()
+    if not text:
+        raise AssistantUnavailable("the assistant's answer was cut off", code=CODE_CUT_OFF)
+    if len(text) > MAX_REPLY_CHARS:
+        text = text[:MAX_REPLY_CHARS].rstrip()
+    dropped = ("everything after the reply: the answer was cut off at its output limit",)
+    log.warning("assistant output dropped: %s", dropped[0])
+    return AssistantTurn(reply=f"{text} …\n\n{CUT_OFF_NOTE}", dropped=dropped)
 
 
 def parse_fact(raw: object) -> str | None:

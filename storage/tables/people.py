@@ -15,6 +15,7 @@ accounts = Table(
     Column("name", String(255), nullable=False),
     _at("created_at"),
     Column("preferences", json_type(), nullable=False),
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),  # an IANA name (core.time_zones)
     UniqueConstraint("name"),
 )
 

@@ -58,6 +58,7 @@ task_items = Table(
     Column("text", Text, nullable=False),
     _at("created_at"),
     Column("status", StrEnumType(ItemStatus), nullable=False),
+    Column("source_ref", Integer, nullable=True),  # the question or check a proposed fact answers (no FK: same session)
     UniqueConstraint("session_id", "kind", "seq"),
 )
 

@@ -18,7 +18,7 @@ from core.assistant.types import (
     HistoryEntry,
     NoteBundle,
 )
-from tests.fakes.anthropic_api import FakeAnthropic, ToolUseReply, update_session_input
+from tests.fakes.anthropic_api import FakeAnthropic, update_session_input
 
 HISTORY = (HistoryEntry(role="engineer", author="Dana", text="VPN drops every ten minutes."),)
 CONTEXT = AssistantContext(session_title="VPN drops", ticket=None, facts=(), lane=(), active_fix=None, history=HISTORY)
@@ -69,10 +69,7 @@ SCRIPTS: dict[str, tuple[Callable[[FakeAnthropic, str], None], str]] = {
     "text without tool_use": (lambda f, _: f.push_text("Sure, happy to help."), failures.NO_TOOL_ANSWER),
     "wrong tool": (lambda f, _: f.push_tool_use("some_other_tool", {}), failures.NO_TOOL_ANSWER),
     "invalid JSON body": (lambda f, _: f.push_raw(200, b"{not json"), failures.MALFORMED),
-    "cut off at max_tokens": (
-        lambda f, tool: f.push(ToolUseReply(tool, {"reply": "Half"}, stop_reason="max_tokens")), failures.CUT_OFF
-    ),
-}
+}  # an answer cut at max_tokens is asked again first: tests/adapters/test_anthropic_long.py
 
 
 @pytest.mark.parametrize("method", list(CALLS))

@@ -72,7 +72,7 @@ async def test_resolution_note_is_customer_visible_resolution(
     posted = await cw_client.post_note(ticket_id=1001, kind=NoteKind.RESOLUTION, text="## Problem\nFixed.")
     note = cw_fake.notes[posted.id]
     assert (posted.ticket_id, posted.kind) == (1001, NoteKind.RESOLUTION)
-    assert note["ticketId"] == 1001 and note["text"] == "## Problem\nFixed."
+    assert note["ticketId"] == 1001 and note["text"] == "Problem\n-------\n\nFixed."  # plain text (R38)
     sent = cw_fake.requests_to("POST", "service/tickets/1001/notes")[0].body
     assert {k: v for k, v in sent.items() if k.endswith("Flag")} == {
         "resolutionFlag": True, "detailDescriptionFlag": False, "internalAnalysisFlag": False,

@@ -4,15 +4,17 @@ rejection reported loudly, a skipped transition, escalation as an internal note,
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.psa.cw_api import ConnectWiseApi
 from bot.secretbox import new_key
 from tests.e2e.conftest import Rflow
 from tests.fakes.connectwise_api import FakeConnectWise
-from tests.fakes.connectwise_fixtures import seed_demo
+from tests.fakes.connectwise_fixtures import credentials_for, seed_demo
 
 CONNECT = ("/prefs cw_site=acme.myconnectwise.example cw_company=acme cw_public_key=pub-4f1c "
            "cw_private_key=PRIV-9d2e-s3cr3t cw_client_id=5b1d6a0e-client-guid")
@@ -79,6 +81,20 @@ async def test_silent_rejection_is_loud_and_retry_never_reposts(psa_rflow: Rflow
     assert outcomes == ["status_not_verified"]
 
 
+async def read_back(cw: FakeConnectWise, ticket_id: int) -> str:
+    """The ticket's only note as ConnectWise serves it (`GET /service/tickets/{id}/notes/{noteId}`),
+    read over HTTP with the API member's own credentials, without its idempotency marker."""
+    [stored] = cw.notes_of(ticket_id)
+    api = ConnectWiseApi(credentials_for(cw.api_keys[0]), api_version="2022.1", base_url=cw.base_url, timeout=5,
+                         max_retries=0, transport=None, backoff_base=0.01, max_retry_after=1)
+    try:
+        note = await api.request("GET", f"service/tickets/{ticket_id}/notes/{stored['id']}", what="the note")
+    finally:
+        await api.aclose()
+    text = str(note["text"])
+    return text[: text.rindex("\n\n[rf:")]
+
+
 async def test_escalation_posts_an_internal_analysis_note(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
     run = await psa_rflow.console(f"""
 {CONNECT}
@@ -94,8 +110,90 @@ async def test_escalation_posts_an_internal_analysis_note(psa_rflow: Rflow, cw: 
     assert "✓ Posted the internal analysis note (not customer-visible) to ConnectWise ticket #1003" in run.out
     [note] = cw.notes_of(1003)
     assert note["internalAnalysisFlag"] is True and note["resolutionFlag"] is False and note.get("externalFlag") is False
-    assert "## What we've confirmed" in note["text"]
+    assert await read_back(cw, 1003) == PACKAGE_AS_SHOWN  # plain text, with the reason and the target (R20, R38)
     assert cw.ticket_view(1003)["status"]["name"] == "Escalated"
+
+
+PACKAGE_AS_SHOWN = """Problem
+-------
+
+Printer jam on 2nd floor
+Ticket: 1003
+Reason for escalation: Hardware fault, needs an onsite visit
+Escalated to: Sam
+
+What we've confirmed
+--------------------
+
+- Jam sensor reports a fault with the tray empty
+
+What we've tried
+----------------
+
+None recorded.
+
+Current hypothesis
+------------------
+
+None recorded.
+
+Suggested next steps
+--------------------
+
+- Continue the diagnosis from the confirmed facts; no fix has been proposed yet.
+
+Composed automatically from the session's confirmed facts and fix record."""
+
+WHEN = re.compile(r"\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) "
+                  r"\d{4}, \d{2}:\d{2} \(Europe/Amsterdam\)")
+
+
+async def test_a_resolution_reads_as_plain_text_in_the_accounts_time_zone(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    run = await psa_rflow.console(f"""
+{CONNECT}
+/prefs time_zone=europe/amsterdam
+/new Printer offline in accounting
+/link 1001
+/fact The print spooler had 14 stuck jobs
+/fix Clear the print spooler :: Stop the spooler, delete the queued jobs, start it again
+/apply
+/worked
+/resolve Cleared the stuck spooler
+""", "--strict")
+    assert run.code == 0, run.out + run.err
+    assert "time_zone = Europe/Amsterdam" in run.out
+    text = await read_back(cw, 1001)
+    assert WHEN.sub("<when>", text) == RESOLUTION_AS_SHOWN
+    assert cw.notes_of(1001)[0]["resolutionFlag"] is True
+
+
+RESOLUTION_AS_SHOWN = """Problem
+-------
+
+Printer offline in accounting
+Ticket: 1001
+
+What we confirmed
+-----------------
+
+- The print spooler had 14 stuck jobs
+
+Root cause
+----------
+
+The cause was what “Clear the print spooler” addressed, as these confirmed facts show:
+- The print spooler had 14 stuck jobs
+
+Applying it resolved the problem (see Resolution).
+
+Resolution
+----------
+
+Applied “Clear the print spooler” on <when>; confirmed working on <when>.
+
+The fix was confirmed working and the issue is resolved.
+
+Composed automatically from the session's confirmed facts and fix record."""
 
 
 async def test_crash_between_post_and_commit_posts_once(psa_rflow: Rflow, cw: FakeConnectWise) -> None:

@@ -16,6 +16,7 @@ async def test_resolved_locally_with_facts_and_a_fix_through_worked(rflow: Rflow
 /lane
 /promote Q1 The printer answers ping
 it pings, and there are 14 jobs stuck in the queue
+/promote P1
 /apply
 /worked
 /preview resolve
@@ -27,7 +28,8 @@ it pings, and there are 14 jobs stuck in the queue
     assert "Session #1 started: Printer on floor 2 is offline for everyone" in out
     assert "assistant> Let's narrow it down." in out and "Q1 Does the printer answer ping?" in out
     assert "Confirmed as F1: The printer answers ping" in out
-    assert "+ F2 There are 14 jobs stuck (from what you said)" in out
+    assert "? P1 There are 14 jobs stuck (a proposed fact: /promote P1 to confirm it" in out  # R6: shown first
+    assert "Confirmed as F2: There are 14 jobs stuck" in out
     assert "Suggested fix: Clear the print spooler (confidence 80%)" in out
     assert "Recorded: the fix worked." in out
     assert "Resolution note preview (state v" in out and ", cached)" in out

@@ -10,6 +10,19 @@ input builders: `anthropic_replies.py`); when the queue is empty `fake.default_r
 answers (by default: a minimal valid answer for whichever tool is forced). Prompt caching is
 simulated (`anthropic_rules.py`).
 
+Limits, as the API has them (issue 12). Output: an answer longer than the request's `max_tokens`
+(tokens = JSON characters / 4, the fake's count) is cut there and ends with stop_reason
+"max_tokens": plain JSON carries the tool input parsed as far as it got, a stream sends the
+truncated `input_json_delta` slices and a `message_delta` with stop_reason "max_tokens"
+(platform.claude.com/docs/en/build-with-claude/handling-stop-reasons; streaming.md for the
+events). A scripted answer cut by the budget stays at the head of the queue, so the request asked
+again with a larger budget gets the same answer, as the model would give it.
+`ToolUseReply(cut_at=N)` / `TextReply(cut_at=N)` cut at N characters whatever the budget.
+Input: a prompt over `context_window` (default 200,000) gets the API's 400 invalid_request_error,
+"prompt is too long: N tokens > M maximum" (`push_context_window_error` scripts one); see
+`anthropic_rules.context_refusal`. What the real API puts in a plain answer's cut tool input is
+not documented (NF): the fake gives the partial parse the SDK's own stream accumulator makes.
+
 Pacing: `StreamTiming(first_token=0.5, total=4.0, chunks=40)` as the server default
 (`FakeAnthropic(timing=...)` or `fake.timing = ...`) or per reply (`push_update(..., timing=...)`);
 without one an answer streams at once. Every request is kept in `fake.requests` with its headers,
@@ -28,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from jiter import from_json
 
 from tests.fakes import anthropic_sse as sse
 from tests.fakes.anthropic_replies import (
@@ -49,12 +64,15 @@ from tests.fakes.anthropic_replies import (
     fix_input,
     note_markdown,
     outcome_input,
+    prompt_too_long_message,
     update_session_input,
 )
 from tests.fakes.anthropic_rules import (
+    CONTEXT_WINDOW,
     DEFAULT_MIN_CACHEABLE_TOKENS,
     InvalidRequest,
     PromptCache,
+    context_refusal,
     tokens,
     validate,
 )
@@ -118,9 +136,10 @@ def max_concurrency(records: Sequence[RecordedRequest]) -> int:
 class FakeAnthropic:
     def __init__(
         self, *, min_cacheable_tokens: int = DEFAULT_MIN_CACHEABLE_TOKENS, timing: StreamTiming | None = None,
-        host: str = "127.0.0.1", port: int = 0,
+        host: str = "127.0.0.1", port: int = 0, context_window: int | None = CONTEXT_WINDOW,
     ) -> None:  # fmt: skip
         self.queue: list[Reply] = []
+        self.context_window = context_window  # None: no input limit
         self.default_responder: Callable[[dict[str, Any]], Reply] = default_reply
         self.timing = timing  # the pacing of replies that carry none
         self.requests: list[RecordedRequest] = []
@@ -171,6 +190,10 @@ class FakeAnthropic:
     def push_error(self, status: int, type: str | None = None, *, message: str = "fake error",
                    retry_after: float | None = None, mid_stream: bool = False) -> None:  # fmt: skip
         self.push(ErrorReply(status, type or ERROR_TYPES.get(status, "api_error"), message, retry_after, mid_stream))
+
+    def push_context_window_error(self, prompt_tokens: int = 215_000, window: int = CONTEXT_WINDOW) -> None:
+        """The API's answer to a prompt over the context window: 400 invalid_request_error."""
+        self.push(ErrorReply(400, "invalid_request_error", prompt_too_long_message(prompt_tokens, window)))
 
     def push_hang(self, seconds: float, *, mid_stream: bool = False) -> None:
         self.push(HangReply(seconds, mid_stream))
@@ -233,6 +256,11 @@ class FakeAnthropic:
         except (InvalidRequest, AttributeError, TypeError, KeyError) as error:
             record.status = 400
             return self._error(400, "invalid_request_error", str(error) or "invalid request")
+        refusal = context_refusal(body, self.context_window) if self.context_window is not None else None
+        if refusal is not None:  # refused before anything is generated: the queue keeps its reply
+            record.status = 400
+            return self._error(400, "invalid_request_error", refusal)
+        scripted = bool(self.queue)
         reply = self.queue.pop(0) if self.queue else self.default_responder(body)
         streaming = body.get("stream") is True
         if isinstance(reply, HangReply) and not (reply.mid_stream and streaming):
@@ -240,6 +268,7 @@ class FakeAnthropic:
                 request.transport.close()
                 return web.Response()
             await self._wait(reply.seconds)  # then answered by the next reply, if still connected
+            scripted = bool(self.queue)
             reply = self.queue.pop(0) if self.queue else self.default_responder(body)
         if isinstance(reply, RawReply):
             record.status = reply.status
@@ -248,7 +277,10 @@ class FakeAnthropic:
             record.status = reply.status
             return self._error(reply.status, reply.type, reply.message, reply.retry_after)
         record.status, record.usage = 200, self.cache.usage(body)
-        message = self._message(body, reply, record.usage)
+        message = self._message(body, reply, record.usage, streaming=streaming)
+        if scripted and message["stop_reason"] == "max_tokens" and getattr(reply, "cut_at", None) is None \
+                and getattr(reply, "stop_reason", None) != "max_tokens":  # cut by the budget, not scripted so
+            self.queue.insert(0, reply)  # asked again with a larger budget, the model says the same
         timing = getattr(reply, "timing", None) or self.timing
         if streaming:
             return await self._stream(request, message, reply, record, timing)
@@ -267,17 +299,23 @@ class FakeAnthropic:
         if delay > 0:
             await self._wait(delay)
 
-    def _message(self, body: dict[str, Any], reply: Reply, usage: dict[str, int]) -> dict[str, Any]:
+    def _message(self, body: dict[str, Any], reply: Reply, usage: dict[str, int], *, streaming: bool) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
+        stop = reply.stop_reason if isinstance(reply, ToolUseReply) else "end_turn"
+        room = int(body["max_tokens"]) * 4  # characters, by the fake's count of 4 per token
         if isinstance(reply, TextReply):
-            content.append({"type": "text", "text": reply.text})
+            text, cut = _cut(reply.text, reply.cut_at, room)
+            content.append({"type": "text", "text": text})
+            stop = "max_tokens" if cut else stop
         if isinstance(reply, ToolUseReply):
             if reply.text_before:
                 content.append({"type": "text", "text": reply.text_before})
             tool_input = reply.raw_json if reply.raw_json is not None else reply.input
+            raw, cut = _cut(tool_input if isinstance(tool_input, str) else json.dumps(tool_input), reply.cut_at, room)
+            if cut:  # a stream sends the JSON as far as it got; a plain answer its partial parse
+                tool_input, stop = (raw if streaming else _partial(raw)), "max_tokens"
             content.append({"type": "tool_use", "id": f"toolu_fake_{next(self._ids)}", "name": reply.name,
                             "input": tool_input})  # fmt: skip
-        stop = reply.stop_reason if isinstance(reply, ToolUseReply) else "end_turn"
         return {"id": f"msg_fake_{next(self._ids)}", "type": "message", "role": "assistant",
                 "model": body["model"], "content": content, "stop_reason": stop, "stop_sequence": None,
                 "usage": {**usage, "output_tokens": tokens(content)}}  # fmt: skip
@@ -322,6 +360,20 @@ class FakeAnthropic:
         except ConnectionError:  # the client gave up (deadline, cancel): aiohttp's reset error is one
             record.disconnected = True
         return response
+
+
+def _partial(raw: str) -> Any:
+    """A cut tool input parsed as far as it goes, as the SDK's accumulator does; malformed stays raw."""
+    try:
+        return from_json(raw.encode(), partial_mode=True)
+    except ValueError:
+        return raw
+
+
+def _cut(text: str, cut_at: int | None, room: int) -> tuple[str, bool]:
+    """`text` cut where the answer runs out: at `cut_at` when scripted, else at the output budget."""
+    limit = cut_at if cut_at is not None else room
+    return (text[:limit], True) if len(text) > limit else (text, False)
 
 
 # ---- standalone ------------------------------------------------------------------------------

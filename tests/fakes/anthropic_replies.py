@@ -20,12 +20,14 @@ class ToolUseReply:
     text_before: str | None = None
     stop_reason: str = "tool_use"  # "max_tokens" plays a reply cut off mid-tool-call
     timing: StreamTiming | None = None  # None: the server's default
+    cut_at: int | None = None  # cut the input JSON after this many characters, stop_reason max_tokens
 
 
 @dataclass(frozen=True)
 class TextReply:
     text: str
     timing: StreamTiming | None = None
+    cut_at: int | None = None  # cut the text after this many characters, stop_reason max_tokens
 
 
 @dataclass(frozen=True)
@@ -96,3 +98,36 @@ def default_reply(body: dict[str, Any]) -> Reply:
         kind = "escalate" if "Current hypothesis" in json.dumps(body.get("system")) else "resolve"
         return ToolUseReply("write_note", {"markdown": note_markdown(kind)})
     return TextReply("OK")
+
+
+def prompt_too_long_message(prompt_tokens: int, window: int) -> str:
+    """The API's context-window refusal, word for word as reported (github.com/earendil-works/pi/
+    issues/102: a 400 invalid_request_error "prompt is too long: 219898 tokens > 200000 maximum")."""
+    return f"prompt is too long: {prompt_tokens} tokens > {window} maximum"
+
+
+def context_limit_message(prompt_tokens: int, max_tokens: int, window: int) -> str:
+    """The refusal when the prompt fits but prompt plus max_tokens does not (github.com/docker/
+    docker-agent/issues/569, github.com/anthropics/claude-code/issues/228)."""
+    return (f"input length and `max_tokens` exceed context limit: {prompt_tokens} + {max_tokens} > {window}, "
+            "decrease input length or `max_tokens` and try again")
+
+
+class RepliesByTool:
+    """A `default_responder` with a queue per forced tool, so a test can script the notes
+    (`write_note`) while the turns (`update_session`) of the same run take their own replies or the
+    default one, whatever order the calls arrive in: `fake.default_responder = by_tool = RepliesByTool()`,
+    then `by_tool.push("write_note", reply, ...)`. The fake's shared queue still answers first."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, list[Reply]] = {}
+
+    def push(self, tool: str, *replies: Reply) -> None:
+        self.queues.setdefault(tool, []).extend(replies)
+
+    def push_note(self, *markdowns: str) -> None:
+        self.push("write_note", *(ToolUseReply("write_note", {"markdown": m}) for m in markdowns))
+
+    def __call__(self, body: dict[str, Any]) -> Reply:
+        queue = self.queues.get((body.get("tool_choice") or {}).get("name") or "")
+        return queue.pop(0) if queue else default_reply(body)

@@ -1,6 +1,10 @@
 """What the fake Messages API checks and how it caches: request validation as the real API does it
 (the mistakes our code could make), and the prompt-cache simulation (R32).
 
+Context window: a request whose prompt (or prompt plus max_tokens) exceeds the window gets the
+API's 400 invalid_request_error with its real message (`context_refusal`), before any reply is
+taken from the queue, as the API refuses before generating.
+
 Caching: the request is flattened into blocks (tools, system, messages); a prefix is written at
 each `cache_control` breakpoint when it holds at least `min_cacheable_tokens` (tokens = JSON chars
 / 4, as the brief estimates), and read back on a later request whose prefix matches at a block
@@ -13,6 +17,8 @@ import hashlib
 import json
 from typing import Any
 
+from tests.fakes.anthropic_replies import context_limit_message, prompt_too_long_message
+
 DEFAULT_MIN_CACHEABLE_TOKENS = 2048  # claude-sonnet-4-6 in practice (PLATFORM_NOTES §3)
 LOOKBACK_BLOCKS = 20
 MAX_BREAKPOINTS = 4
@@ -22,8 +28,27 @@ class InvalidRequest(Exception):
     pass
 
 
+CONTEXT_WINDOW = 200_000  # claude-sonnet-4-6 and claude-haiku-4-5 (platform.claude.com/docs/en/about-claude/models)
+
+
 def tokens(value: Any) -> int:
     return max(1, len(json.dumps(value, sort_keys=True)) // 4)
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The request's input size as the fake counts it (the same count as its usage)."""
+    return sum(tokens({k: v for k, v in block.items() if k != "cache_control"}) for _, block in _blocks(body))
+
+
+def context_refusal(body: dict[str, Any], window: int) -> str | None:
+    """The message of the 400 invalid_request_error the API answers a request that does not fit
+    the context window with, or None when it fits. Both shapes are quoted in anthropic_replies."""
+    size = prompt_tokens(body)
+    if size > window:
+        return prompt_too_long_message(size, window)
+    if size + int(body["max_tokens"]) > window:
+        return context_limit_message(size, int(body["max_tokens"]), window)
+    return None
 
 
 def _blocks(body: dict[str, Any]) -> list[tuple[str, Any]]:

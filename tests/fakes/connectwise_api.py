@@ -10,6 +10,7 @@ Quirks reproduced on purpose:
   `fail_next(n)` → n answers 5xx; `slow_next(n, s)` → n answers delayed (timeouts);
   `fail_next_write(n)` → the next n writes answer 5xx unapplied; `fail_after_write(n)` → the next
   n writes are applied, then answered 5xx (a lost answer).
+Notes are served back as stored, listed (`GET …/notes`) or one by one (`GET …/notes/{noteId}`).
 Time entries live in `connectwise_time.py`.
 Every request is recorded (method, path, query, headers, body, status) for assertions.
 """
@@ -202,6 +203,7 @@ class FakeConnectWise(TimeEntriesDesk):
             ("GET", "/service/tickets/{id:\\d+}", self._guard(tickets, "Inquire", self._get_ticket)),
             ("PATCH", "/service/tickets/{id:\\d+}", self._guard(tickets, "Edit", self._patch_ticket)),
             ("GET", "/service/tickets/{id:\\d+}/notes", self._guard(tickets, "Inquire", self._list_notes)),
+            ("GET", "/service/tickets/{id:\\d+}/notes/{note:\\d+}", self._guard(tickets, "Inquire", self._get_note)),
             ("POST", "/service/tickets/{id:\\d+}/notes", self._guard(tickets, "Edit", self._add_note)),
             ("GET", "/service/boards/{id:\\d+}/statuses", self._guard("Table Setup", "Inquire", self._statuses)),
             ("GET", "/system/members", self._guard("Member Maintenance", "Inquire", self._list_members)),
@@ -343,6 +345,16 @@ class FakeConnectWise(TimeEntriesDesk):
 
     async def _list_notes(self, request: web.Request) -> web.StreamResponse:
         return self._page(request, self.notes_of(self._ticket_or_404(request)), NOTE_FIELDS)
+
+    async def _get_note(self, request: web.Request) -> web.StreamResponse:
+        """`GET /service/tickets/{parentId}/notes/{id}` ("Get ServiceNote"): one note of the ticket,
+        404 when it is another ticket's (ai-connor/connectwise build/docs/TicketNotesAPI.md;
+        christaylorcodes/ConnectWiseManageAPI Public/Service/TicketNotes/Get-CWMTicketNote.ps1)."""
+        ticket_id, note_id = self._ticket_or_404(request), int(request.match_info["note"])
+        note = self.notes.get(note_id)
+        if note is None or note["ticketId"] != ticket_id:
+            raise NotFoundError(f"ServiceNote Id {note_id} not found")
+        return web.json_response(note)
 
     async def _add_note(self, request: web.Request) -> web.StreamResponse:
         ticket_id, body = self._ticket_or_404(request), request[BODY]

@@ -3,6 +3,13 @@
 
 `sign` is written from Slack's spec rather than borrowed from slack_sdk, so a test of our signature
 check does not pass merely because both sides share one implementation.
+
+Text goes on the wire as Slack sends it: what a person typed has `&`, `<` and `>` as `&amp;`,
+`&lt;`, `&gt;` (only those three: "Escaping text", api.slack.com/docs/message-formatting and
+docs.slack.dev "Formatting message text"; "all text in Slack uses the same system of escaping", so
+slash-command text too), and references are angle syntax: `<@U…>`, `<#C…|name>`, `<!here>`,
+`<!subteam^S…|@team>`, `<https://…|label>`. Build it with `wire(...)` from typed strings and the
+`user_ref` / `channel_ref` / `link` / `special` tokens; the event and command builders take wire text.
 """
 
 from __future__ import annotations
@@ -34,6 +41,42 @@ def new_trigger_id() -> str:
     return f"{int(time.time())}.{int(time.time() * 1000) % 10**10}.{uuid.uuid4().hex}"
 
 
+# ---- text as Slack encodes it ------------------------------------------------------------------
+
+
+class Wire(str):
+    """Text already in Slack's wire form (encoded, with its angle syntax)."""
+
+
+def encode(typed: str) -> str:
+    """What Slack does to typed characters: `&`, `<`, `>` as entities, nothing else."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def wire(*parts: str) -> Wire:
+    """Wire text from typed strings (encoded) and `Wire` tokens (kept); `wire(wire(x)) == wire(x)`."""
+    return Wire("".join(p if isinstance(p, Wire) else encode(p) for p in parts))
+
+
+def user_ref(user_id: str, label: str | None = None) -> Wire:
+    """A mention as a message carries it (`<@U…>`), or as an escaped slash command does (`<@U…|name>`)."""
+    return Wire(f"<@{user_id}|{encode(label)}>" if label else f"<@{user_id}>")
+
+
+def channel_ref(channel_id: str, name: str | None = None) -> Wire:
+    return Wire(f"<#{channel_id}|{encode(name)}>" if name is not None else f"<#{channel_id}>")
+
+
+def link(url: str, label: str | None = None) -> Wire:
+    """A link: a typed URL becomes `<url>`, a formatted one `<url|label>`; `&` inside is encoded too."""
+    return Wire(f"<{encode(url)}|{encode(label)}>" if label else f"<{encode(url)}>")
+
+
+def special(command: str, label: str | None = None) -> Wire:
+    """`<!here>`, `<!channel>`, `<!subteam^S…|@team>` and the other `<!…>` commands."""
+    return Wire(f"<!{command}|{encode(label)}>" if label else f"<!{command}>")
+
+
 # ---- Events API -------------------------------------------------------------------------------
 
 
@@ -52,6 +95,7 @@ def event_callback(team_id: str, event: dict[str, Any], event_id: str | None = N
 
 
 def app_mention(user: str, channel: str, text: str, ts: str, thread_ts: str | None = None) -> dict[str, Any]:
+    """An `app_mention` event; `text` is wire text (`<@UBOT> …`, built with `wire`)."""
     event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts,
              "client_msg_id": str(uuid.uuid4())}  # fmt: skip
     if thread_ts is not None:
@@ -62,7 +106,8 @@ def app_mention(user: str, channel: str, text: str, ts: str, thread_ts: str | No
 def message_event(user: str, channel: str, text: str, ts: str, thread_ts: str | None = None,
                   channel_type: str = "channel", bot_id: str | None = None,
                   subtype: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """A `message` event; with `bot_id` it is a bot's post (ours or another app's), which we must ignore."""
+    """A `message` event (`text` as wire text); with `bot_id` it is a bot's post (ours or another
+    app's), which we must ignore."""
     event: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
                              "event_ts": ts, "channel_type": channel_type}  # fmt: skip
     if thread_ts is not None:
@@ -137,7 +182,8 @@ def view_submission(team_id: str, user_id: str, callback_id: str, private_metada
 def slash_command(team_id: str, user_id: str, command: str = "/rf", text: str = "", channel_id: str = "C1",
                   trigger_id: str | None = None, response_url: str | None = None, *,
                   api_app_id: str = "A1") -> dict[str, str]:  # fmt: skip
-    """The form fields of a slash command, all strings, as Slack posts them."""
+    """The form fields of a slash command, all strings, as Slack posts them (`text` as wire text:
+    our manifest's `should_escape: true` sends mentions as `<@U…|name>`)."""
     return {
         "token": "legacy-verification-token", "team_id": team_id, "team_domain": team_id.lower(),
         "channel_id": channel_id, "channel_name": channel_id.lower(), "user_id": user_id,

@@ -13,13 +13,14 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.models import Account, Member, PsaConnection, Role
 from core.platform import InboundDelivery, TenantLink
 from storage import db
 from storage.mapping import start_mappers
-from storage.tables import metadata
+from storage.tables import accounts, metadata
 from storage.uow import SqlUnitOfWorkFactory
 
 NEW_IN_0002 = {"writebacks", "psa_connections"}
@@ -60,6 +61,16 @@ async def test_upgrade_from_empty_twice_matches_tables_py(
         await engine.dispose()
 
 
+async def _old_account(engine: AsyncEngine, name: str, when: datetime) -> int:
+    """An account row as a schema before 0006 holds it (no time_zone), so the ORM's mapping of
+    today's columns stays out of the old schema."""
+    async with engine.begin() as connection:
+        result = await connection.execute(accounts.insert().values(name=name, created_at=when, preferences={}))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _migrate_to(connection: Connection, direction: str, revision: str) -> None:
     config = db.alembic_config()
     config.attributes["connection"] = connection
@@ -79,9 +90,9 @@ async def test_0002_upgrades_a_populated_0001_database_and_downgrades_back(
         async with engine.begin() as connection:
             await connection.run_sync(_migrate_to, "upgrade", "0001")
             assert not NEW_IN_0002 & await connection.run_sync(_table_names)
+        account_id = await _old_account(engine, "Acme IT", when)
         async with factory() as uow:
-            account = await uow.accounts.add(Account(name="Acme IT", created_at=when))
-            member = await uow.members.add(Member(account_id=account.id or 0, name="Dana",
+            member = await uow.members.add(Member(account_id=account_id, name="Dana",
                                                   role=Role.ADMIN, created_at=when))  # fmt: skip
             await uow.commit()
         assert not await db.is_current(engine)
@@ -90,7 +101,7 @@ async def test_0002_upgrades_a_populated_0001_database_and_downgrades_back(
         async with factory() as uow:
             assert await uow.accounts.get_by_name(name="Acme IT") is not None
             await uow.psa_connections.put(PsaConnection(
-                account_id=account.id or 0, site="na.myconnectwise.net", company_id="acme",
+                account_id=account_id, site="na.myconnectwise.net", company_id="acme",
                 public_key="pub", client_id="cid", private_key_encrypted="enc", updated_at=when,
                 updated_by=member.id or 0))  # fmt: skip
             await uow.commit()
@@ -105,7 +116,7 @@ async def test_0002_upgrades_a_populated_0001_database_and_downgrades_back(
         await db.upgrade(engine)
         assert await db.is_current(engine)
         async with factory() as uow:
-            assert await uow.psa_connections.get(account_id=account.id or 0) is None
+            assert await uow.psa_connections.get(account_id=account_id) is None
     finally:
         await engine.dispose()
 
@@ -122,12 +133,10 @@ async def test_0003_upgrades_a_populated_0002_database_and_downgrades_back(
         async with engine.begin() as connection:
             await connection.run_sync(_migrate_to, "upgrade", "0002")
             assert not NEW_IN_0003 & await connection.run_sync(_table_names)
-        async with factory() as uow:
-            account = await uow.accounts.add(Account(name="Acme IT", created_at=when))
-            await uow.commit()
+        account_id = await _old_account(engine, "Acme IT", when)
         await db.upgrade(engine)
         async with factory() as uow:
-            await uow.tenants.add(TenantLink(account_id=account.id or 0, platform="slack", external_id="T1",
+            await uow.tenants.add(TenantLink(account_id=account_id, platform="slack", external_id="T1",
                                              name="Acme", created_at=when))  # fmt: skip
             assert await uow.inbound.accept(InboundDelivery(platform="slack", key="Ev1", payload={}, created_at=when))
             await uow.commit()
@@ -138,8 +147,45 @@ async def test_0003_upgrades_a_populated_0002_database_and_downgrades_back(
         assert not NEW_IN_0003 & tables and NEW_IN_0002 <= tables and version == "0002"
         await db.upgrade(engine)
         async with factory() as uow:
-            assert await uow.tenants.list(account_id=account.id or 0) == []
+            assert await uow.tenants.list(account_id=account_id) == []
             assert await uow.accounts.get_by_name(name="Acme IT") is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_0006_gives_existing_accounts_utc_and_downgrades_back(own_sql_backend: tuple[str, str]) -> None:
+    """Accounts stored before 0006 read back in UTC (what their dates meant), keep their
+    preferences, and take a zone of their own afterwards; downgrading drops only the column."""
+    _, url = own_sql_backend
+    engine = db.make_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to, "upgrade", "0005")
+        async with engine.begin() as connection:
+            await connection.execute(accounts.insert().values(name="Acme IT", created_at=when,
+                                                              preferences={"cw_time_entries": True}))  # fmt: skip
+        await db.upgrade(engine)
+        async with factory() as uow:
+            account = await uow.accounts.get_by_name(name="Acme IT")
+            assert account is not None and account.time_zone == "UTC"
+            assert account.preferences == {"cw_time_entries": True}
+            account.time_zone = "Europe/Amsterdam"
+            await uow.commit()
+        async with factory() as uow:
+            again = await uow.accounts.get_by_name(name="Acme IT")
+            assert again is not None and again.time_zone == "Europe/Amsterdam"
+        async with engine.begin() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            await connection.run_sync(_migrate_to, "downgrade", "0005")
+            columns = await connection.run_sync(lambda c: [col["name"] for col in inspect(c).get_columns("accounts")])
+            names = (await connection.execute(select(accounts.c.name))).scalars().all()
+        assert "time_zone" not in columns and names == ["Acme IT"]
+        await db.upgrade(engine)
+        async with factory() as uow:
+            back = await uow.accounts.get_by_name(name="Acme IT")
+            assert back is not None and back.time_zone == "UTC"
     finally:
         await engine.dispose()
 

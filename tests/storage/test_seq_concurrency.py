@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, insert, text
 
 from core.access import Actor
 from core.bus import InMemoryBus
@@ -21,10 +21,10 @@ from core.deps import Deps
 from core.errors import NotFound
 from core.facts import FactService
 from core.lane import merge_proposals
-from core.models import Fact, FactSource, ItemKind, TaskItem
+from core.models import Fact, FactSource, ItemKind, ItemStatus, TaskItem
 from core.ports import UnitOfWorkFactory
 from storage import db
-from storage.tables import metadata
+from storage.tables import metadata, task_items
 from storage.uow import SqlUnitOfWorkFactory
 from tests.storage.conftest import SQL_BACKENDS
 from tests.storage.scenario import T0, World, seed
@@ -133,7 +133,7 @@ async def test_lane_merges_from_several_processes_number_each_kind_without_gaps(
     total = PROCESSES * per_process
     assert [r for r in reports if not r["ok"]] == []
     _, items = await _stored(migrated_url, world)
-    for kind in ItemKind:
+    for kind in (ItemKind.QUESTION, ItemKind.CHECK):  # the assistant proposes no facts here
         of_kind = [i for i in items if i.kind == kind]
         assert [i.seq for i in of_kind] == list(range(1, total + 1)), kind
     reported = {(kind, seq, item_text) for r in reports for kind, seq, item_text in r["items"]}
@@ -229,18 +229,21 @@ async def test_0005_starts_each_counter_after_the_stored_labels(own_sql_backend:
     engine = db.make_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
     try:
+        await db.upgrade(engine)
+        world = await seed(factory)  # at head, as the ORM maps today's accounts; the rows stay the same at 0004
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate_to, "upgrade", "0004")
-        world = await seed(factory)
+            await connection.run_sync(_migrate_to, "downgrade", "0004")
         async with factory() as uow:
             for seq in (1, 2, 5):
                 await uow.facts.add(Fact(account_id=world.account, session_id=world.session, seq=seq,
                                          text=f"fact {seq}", source=FactSource.NOTE, created_at=T0,
                                          deleted_at=T0 if seq == 5 else None))  # fmt: skip
-            for kind, seq in ((ItemKind.QUESTION, 1), (ItemKind.QUESTION, 2), (ItemKind.CHECK, 1)):
-                await uow.items.add(TaskItem(account_id=world.account, session_id=world.session, kind=kind,
-                                             seq=seq, text=f"{kind} {seq}", created_at=T0))  # fmt: skip
             await uow.commit()
+        async with engine.begin() as connection:  # the columns items had at 0004 (0007 added source_ref)
+            for kind, seq in ((ItemKind.QUESTION, 1), (ItemKind.QUESTION, 2), (ItemKind.CHECK, 1)):
+                await connection.execute(insert(task_items).values(
+                    account_id=world.account, session_id=world.session, kind=kind, seq=seq, text=f"{kind} {seq}",
+                    created_at=T0, status=ItemStatus.OPEN))
         await db.upgrade(engine)
         async with factory() as uow:
             a, s = world.account, world.session

@@ -107,9 +107,10 @@ def test_closure_language_only_on_success() -> None:
         note = compose_resolution(bundle)
         if name == "success":
             assert CLOSURE in note
-            assert "Applied **Raise the VPN idle timeout**." in section(note, "Resolution")
-            assert "confirmed working 2026-11-02T10:00:00+00:00" in note
-            assert "The firewall drops idle tunnels" in section(note, "Root cause")
+            assert ("Applied “Raise the VPN idle timeout” on 2 November 2026, 09:00 (UTC); confirmed working on "
+                    "2 November 2026, 10:00 (UTC).") in section(note, "Resolution")
+            assert "- Drops happen at exactly 60 minutes" in section(note, "Root cause")
+            assert "The firewall drops idle tunnels" not in section(note, "Root cause")  # the fix's words, not a cause
         else:
             assert not re.search(r"\b(resolved|fixed)\b", note, flags=re.IGNORECASE), name
             assert "No confirmed fix." in section(note, "Resolution")
@@ -124,7 +125,7 @@ def test_failed_fix_says_what_was_tried_and_why_it_failed() -> None:
     package = compose_escalation(replace(FAILED, kind="escalate"))
     assert "still drops at 60 minutes" in section(package, "What we've tried")
     assert "did not hold" in section(package, "Current hypothesis")
-    assert "Find out why **Raise the VPN idle timeout** did not work" in section(package, "Suggested next steps")
+    assert "Find out why “Raise the VPN idle timeout” did not work" in section(package, "Suggested next steps")
 
 
 def test_partial_fix_carries_its_notes_into_tried_and_next_steps() -> None:
@@ -138,9 +139,9 @@ def test_proposed_fix_is_a_hypothesis_not_something_tried() -> None:
     package = compose_escalation(replace(PROPOSED, kind="escalate"))
     assert section(package, "What we've tried") == NONE_RECORDED
     assert "(confidence 85%)" in section(package, "Current hypothesis")
-    assert "Apply **Raise the VPN idle timeout** and verify" in section(package, "Suggested next steps")
+    assert "Apply “Raise the VPN idle timeout” and verify" in section(package, "Suggested next steps")
     verifying = compose_escalation(replace(VERIFYING, kind="escalate"))
-    assert "applied at 2026-11-02T09:00:00+00:00, outcome not yet confirmed" in section(verifying, "What we've tried")
+    assert "applied on 2 November 2026, 09:00 (UTC), outcome not yet confirmed" in section(verifying, "What we've tried")
     assert "not yet confirmed" in section(verifying, "Suggested next steps")
 
 

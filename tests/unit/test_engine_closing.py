@@ -146,7 +146,7 @@ async def test_preferences_merge_and_need_an_admin(world: World) -> None:
     engineer = await world.member("Ed")
     await world.engine.accounts.set_preferences(actor=owner, values={"cw_resolved_status_id": 42})
     merged = await world.engine.accounts.set_preferences(actor=owner, values={"escalation_channel": "C123"})
-    assert merged == {"cw_resolved_status_id": 42, "escalation_channel": "C123"}
+    assert merged == {"cw_resolved_status_id": 42, "escalation_channel": "C123", "time_zone": "UTC"}
     with pytest.raises(Forbidden, match="Admin access required"):
         await world.engine.accounts.set_preferences(actor=engineer, values={"x": 1})
     with pytest.raises(NotFound):

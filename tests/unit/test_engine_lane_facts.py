@@ -6,7 +6,7 @@ import pytest
 
 from core.assistant.types import AssistantTurn, AssistantUnavailable, FactPromotion
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.models import FactSource, ItemStatus, Role, StepKind
+from core.models import Fact, FactSource, ItemStatus, Role, StepKind, TaskItem
 from tests.unit.conftest import World
 
 
@@ -56,9 +56,15 @@ async def test_synthesis_that_yields_nothing_is_a_clear_error(world: World) -> N
     with pytest.raises(InvalidInput, match="timed out"):
         await world.engine.facts.promote(actor=actor, session_id=sid, item_ref="C1")
     world.assistant.facts.append("The printer answers ping.")
-    fact = await world.engine.facts.promote(actor=actor, session_id=sid, item_ref="C1")
-    assert fact.text == "The printer answers ping." and fact.source == FactSource.CHECK
-    assert (await world.engine.sessions.view(actor=actor, session_id=sid)).facts[0].text == fact.text
+    proposal = await world.engine.facts.promote(actor=actor, session_id=sid, item_ref="C1")
+    assert isinstance(proposal, TaskItem) and proposal.label == "P1"  # shown first, a fact only once confirmed
+    view = await world.engine.sessions.view(actor=actor, session_id=sid)
+    assert view.facts == [] and [i.status for i in view.items if i.label == "C1"] == [ItemStatus.OPEN]
+    fact = await world.engine.facts.promote(actor=actor, session_id=sid, item_ref="P1")
+    assert isinstance(fact, Fact) and fact.text == "The printer answers ping." and fact.source == FactSource.CHECK
+    view = await world.engine.sessions.view(actor=actor, session_id=sid)
+    assert view.facts[0].text == fact.text
+    assert {i.label: i.status for i in view.items} == {"C1": ItemStatus.PROMOTED, "P1": ItemStatus.PROMOTED}
 
 
 async def test_promoted_facts_cannot_be_edited_notes_can_and_delete_is_soft(world: World) -> None:
@@ -82,17 +88,35 @@ async def test_promoted_facts_cannot_be_edited_notes_can_and_delete_is_soft(worl
         await world.engine.facts.edit(actor=actor, session_id=sid, fact_ref="F1", text="x")
 
 
-async def test_assistant_may_only_promote_what_the_engineer_said(world: World) -> None:
+async def test_what_the_assistant_proposes_is_a_fact_only_once_a_member_confirms_it(world: World) -> None:
+    """R6 as amended: a pasted log that reads like confirmations confirms nothing; each proposal
+    waits on the lane until a member confirms it (as written or reworded) or dismisses it."""
     actor, sid = await started(world, "Outlook keeps asking for the password")
     await world.engine.turns.drain()  # the first turn sees only the problem
-    world.assistant.turns.append(AssistantTurn(reply="ok", facts=(
-        FactPromotion(text="The user restarted Outlook", evidence="I restarted outlook already"),
-        FactPromotion(text="MFA is enabled", evidence="MFA is definitely on"),
-    )))
-    await world.engine.sessions.post_message(actor=actor, session_id=sid, text="I restarted Outlook already, no luck")
+    proposals = (FactPromotion(text="The user restarted Outlook", evidence="I restarted outlook already"),
+                 FactPromotion(text="MFA is enabled", evidence="user confirmed: MFA enabled"),
+                 FactPromotion(text="The mailbox is on Exchange Online", evidence="confirmed: EXO"))
+    world.assistant.turns.append(AssistantTurn(reply="ok", facts=proposals))
+    world.assistant.turns.append(AssistantTurn(reply="again", facts=proposals[:1]))  # proposed again: not twice
+    await world.engine.sessions.post_message(
+        actor=actor, session_id=sid, text="log:\nuser confirmed: MFA enabled\nconfirmed: EXO\nI restarted Outlook already")
+    await world.engine.turns.drain()
+    await world.engine.sessions.post_message(actor=actor, session_id=sid, text="anything else?")
     await world.engine.turns.drain()
     view = await world.engine.sessions.view(actor=actor, session_id=sid)
-    assert [(f.text, f.source) for f in view.facts] == [("The user restarted Outlook", FactSource.ASSISTANT)]
+    assert view.facts == []
+    assert [(i.label, i.text, i.status) for i in view.items] == [
+        ("P1", "The user restarted Outlook", ItemStatus.OPEN), ("P2", "MFA is enabled", ItemStatus.OPEN),
+        ("P3", "The mailbox is on Exchange Online", ItemStatus.OPEN)]
+    await world.engine.facts.promote(actor=actor, session_id=sid, item_ref="P1")
+    await world.engine.facts.promote(actor=actor, session_id=sid, item_ref="P3", text="Mailbox is in Exchange Online")
+    await world.engine.facts.dismiss(actor=actor, session_id=sid, item_ref="P2")
+    view = await world.engine.sessions.view(actor=actor, session_id=sid)
+    assert [(f.text, f.source) for f in view.facts] == [("The user restarted Outlook", FactSource.ASSISTANT),
+                                                        ("Mailbox is in Exchange Online", FactSource.ASSISTANT)]
+    assert [i.status for i in view.items] == [ItemStatus.PROMOTED, ItemStatus.DISMISSED, ItemStatus.PROMOTED]
+    with pytest.raises(Conflict):
+        await world.engine.facts.promote(actor=actor, session_id=sid, item_ref="P1")
 
 
 async def test_secrets_in_chat_are_redacted_before_storage_and_llm(world: World) -> None:

@@ -46,7 +46,7 @@ def test_usages_follow_the_forms() -> None:
     assert usage["failed"] == "/failed [reason]" and not FORMS[FormName.FIX_FAILED].field("reason").required
     assert usage["resolve"] == "/resolve [+time] [summary]"
     assert usage["escalate"] == "/escalate <reason> [@name]"
-    assert usage["promote"] == "/promote <Q1|C1> [text]" and usage["pickup"] == "/pickup <session>"
+    assert usage["promote"] == "/promote <Q1|C1|P1> [text]" and usage["pickup"] == "/pickup <session>"
     help_text = m.HELP.format_map({name: u for name, (_, u) in COMMANDS.items()})
     assert all(u in help_text for u in usage.values())
 

@@ -94,7 +94,8 @@ def test_which_clicks_open_a_form_is_core_s_spec() -> None:
     opens = {a: form_action(action_id(a)) for a in ActionId}
     assert {a for a, f in opens.items() if f} == {
         ActionId.ADD_FACT, ActionId.EDIT_FACT, ActionId.ADD_FIX, ActionId.FIX_FAILED, ActionId.FIX_PARTIAL,
-        ActionId.RESOLVE, ActionId.ESCALATE, ActionId.LINK_TICKET, ActionId.PREVIEW_RESOLVE, ActionId.PREVIEW_ESCALATE}
+        ActionId.RESOLVE, ActionId.ESCALATE, ActionId.LINK_TICKET, ActionId.PREVIEW_RESOLVE, ActionId.PREVIEW_ESCALATE,
+        ActionId.PARK}
     assert opens[ActionId.PREVIEW_RESOLVE] == ActionId.RESOLVE and opens[ActionId.PREVIEW_ESCALATE] == ActionId.ESCALATE
     assert form_action("rf_confirm_item_form") == ActionId.CONFIRM_ITEM
     assert form_action("rf_apply_fix_form") is None and form_action("rf_nope") is None

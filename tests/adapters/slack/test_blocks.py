@@ -61,19 +61,23 @@ def test_every_lane_button_follows_the_action_and_value_convention() -> None:
     assert by_id["rf_fix_failed"]["style"] == "danger"
     assert "style" not in by_id["rf_fix_worked"] and "style" not in by_id["rf_park"]
     assert by_id["rf_outcome_confirm"]["style"] == "primary"
-    assert by_id[ADD_FACT]["text"]["text"] == "Add fact"
+    assert by_id[ADD_FACT]["text"]["text"] == "Add a fact"
 
 
 def test_the_fact_editor_lists_only_note_facts() -> None:
     notes = f.facts(7, ["Printer is PRN-02", "Driver 3.1"])
     promoted = f.facts(7, ["Test page fails"], source=FactSource.QUESTION, first_id=150)
     v = f.view(fact_list=notes + promoted)
-    _, blocks = lane(v, facts=v.facts)
+    _, blocks = lane(v)
     select = next(n for n in f.walk(blocks) if n.get("action_id") == EDIT_FACT)
     assert select["type"] == "static_select"
     assert [decode_value(o["value"]) for o in select["options"]] == [(7, 100), (7, 101)]
-    _, without = lane(v)
+    delete = next(n for n in f.walk(blocks) if n.get("action_id") == "rf_delete_fact")
+    assert [decode_value(o["value"]) for o in delete["options"]] == [(7, 100), (7, 101), (7, 150)]
+    assert delete["confirm"]["style"] == "danger"  # Slack asks before a fact leaves the notes
+    _, without = lane(f.view(fact_list=promoted))
     assert not any(n.get("action_id") == EDIT_FACT for n in f.walk(without))
+    assert any(n.get("action_id") == "rf_delete_fact" for n in f.walk(without))
 
 
 def test_closed_sessions_have_no_working_buttons_and_escalated_ones_offer_pick_up() -> None:
@@ -108,7 +112,7 @@ def test_a_huge_lane_fits_one_message_and_says_what_it_left_out() -> None:
     checks = f.items(7, ItemKind.CHECK, [f"check {i}" for i in range(30)], first_id=400)
     active_fix = f.fix(7, description="step " * 2000, outcome_proposal={"outcome": "failed"})
     v = f.view(fact_list=fact_list, item_list=questions + checks, active_fix=active_fix)
-    _, blocks = lane(v, facts=v.facts)
+    _, blocks = lane(v)
     assert len(blocks) <= MESSAGE_BLOCKS and blocks_chars(blocks) <= MESSAGE_BLOCKS_CHARS
     texts = " ".join(f.mrkdwn_texts(blocks))
     assert "more not shown here" in texts

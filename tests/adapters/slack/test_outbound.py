@@ -60,21 +60,21 @@ async def test_after_a_429_the_lane_shows_the_newest_state_never_an_older_render
     bot.slack.rate_limit_next("chat.update", retry_after=2, channel=CHANNEL)
     mark = time.monotonic()
     await bot.reply("UDANA", "It is an HP LaserJet", root)
-    await bot.click("UDANA", "rf_confirm_item", 1)  # "Which printer model?" becomes fact F1
+    await bot.click("UDANA", "rf_confirm_item", 1)  # "Which printer model?" gets its answer proposed, P1
     await bot.settle(timeout=15)
     lane = [c for c in bot.slack.all_calls if c.method == "chat.update" and c.at >= mark and c.args["ts"] == ref["ts"]]
     limited = [c for c in lane if c.status == 429]
-    assert len(limited) == 1 and "F1" in str(limited[0].args["blocks"]), [(c.status, c.at - mark) for c in lane]
+    assert len(limited) == 1 and "P1" in str(limited[0].args["blocks"]), [(c.status, c.at - mark) for c in lane]
     replied = [c for c in bot.slack.all_calls if c.method == "chat.postMessage" and "Check the cable" in str(c.args)]
     assert replied and limited[0].at < replied[0].at < limited[0].at + 2  # the answer came during the wait
     after = [c for c in lane if c.at > limited[0].at]
     assert after and all(c.ok for c in after)
     for call in after:  # every render sent after the wait carries both changes
         shown = str(call.args["blocks"])
-        assert "F1" in shown and "Is the network cable plugged in?" in shown, shown
+        assert "P1" in shown and "Is the network cable plugged in?" in shown, shown
     assert len(after) == 1  # the two requests coalesced into one render
     final = str(bot.lane_blocks(1))
-    assert "F1" in final and "Is the network cable plugged in?" in final
+    assert "P1" in final and "Is the network cable plugged in?" in final
 
 
 async def test_a_reply_is_retried_through_server_errors_and_posted_once(plain_bot: Bot) -> None:

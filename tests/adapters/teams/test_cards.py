@@ -71,9 +71,14 @@ def shown_text(card: dict[str, Any]) -> str:
 
 def inputs_of(card: dict[str, Any]) -> dict[str, str]:
     """What a client merges into the data on submit: the inputs of the button's own card (a card
-    unfolded by Action.ShowCard, or the card itself), each with its value (or "x")."""
-    return {node["id"]: node.get("value", "x") for node in own_elements(card)
-            if str(node.get("type", "")).startswith("Input.")}
+    unfolded by Action.ShowCard, or the card itself), each with its value (or "x", or a choice's
+    first option, as a person picks one)."""
+    def value(node: dict[str, Any]) -> str:
+        if "value" not in node and node["type"] == "Input.ChoiceSet" and node.get("choices"):
+            return str(node["choices"][0]["value"])
+        return str(node.get("value", "x"))
+
+    return {node["id"]: value(node) for node in own_elements(card) if str(node.get("type", "")).startswith("Input.")}
 
 
 def own_elements(node: Any) -> Any:
@@ -175,10 +180,10 @@ def test_open_lane_buttons_name_objects_by_id_and_unfold_forms() -> None:
     forms = {a["title"]: a["card"] for a in of_type(card, "Action.ShowCard")}
     choice = of_type(forms["Escalate"], "Input.ChoiceSet")[0]
     assert choice["id"] == "target" and [c["value"] for c in choice["choices"]] == ["2", "3"]
-    assert choice["choices"][0]["title"] == "Ben ＜at＞Boss＜/at＞"
+    assert choice["choices"][0]["title"] == "Ben ＜at>Boss＜/at>"
     assert [i["id"] for i in of_type(forms["Escalate"], "Input.Text")] == ["reason", "note"]
     assert [i["id"] for i in of_type(forms["Add a fact"], "Input.Text")] == ["text"]
-    assert "No fix suggested yet." in shown_text(card) and "F1 Crashes since the update ＜at＞Boss＜/at＞" in shown_text(card)
+    assert "No fix suggested yet." in shown_text(card) and "F1 Crashes since the update ＜at>Boss＜/at>" in shown_text(card)
 
 
 def test_forms_are_rendered_from_the_declarations() -> None:
@@ -187,7 +192,8 @@ def test_forms_are_rendered_from_the_declarations() -> None:
     fix = every_card()["lane_fix"]
     forms = {a["title"]: a["card"] for card in (fix, lane) for a in of_type(card, "Action.ShowCard")}
     shown = {"Escalate": FormName.ESCALATE, "Add a fact": FormName.ADD_FACT, "Partly": FormName.FIX_PARTIAL,
-             "Didn't work": FormName.FIX_FAILED, "Confirm in my words…": FormName.CONFIRM_ITEM}
+             "Didn't work": FormName.FIX_FAILED, "Confirm in my words…": FormName.CONFIRM_ITEM,
+             "Park": FormName.PARK, "Propose a fix": FormName.ADD_FIX}  # the view has its ticket linked already
     for name, form_name in shown.items():
         form, card = FORMS[form_name], forms[name]
         inputs = {n["id"]: n for n in walk(card) if str(n.get("type", "")).startswith("Input.")}
@@ -204,8 +210,28 @@ def test_forms_are_rendered_from_the_declarations() -> None:
                 assert element["isMultiline"] == (field.kind == FieldKind.LONG_TEXT)
             if field.help:
                 assert field.help in shown_text(card)
-        [submit] = of_type(card, "Action.Execute")
+        submit, *others = of_type(card, "Action.Execute")
         assert submit["title"] == form.submit and submit["data"]["rf"] == str(form_name)
+        assert [b["verb"] for b in others] == (["rf_preview_escalate"] if form_name == FormName.ESCALATE else [])
+
+
+def test_a_fact_to_edit_or_delete_is_chosen_on_the_card() -> None:
+    """R5: only notes are offered for editing (with the edit form); every fact for deleting. The
+    choice comes back as the action's object."""
+    card = every_card()["lane"]
+    forms = {a["title"]: a["card"] for a in of_type(card, "Action.ShowCard")}
+    for title, action, inputs in (("Edit a fact…", ActionId.EDIT_FACT, ["rf_ref", "text"]),
+                                  ("Delete a fact…", ActionId.DELETE_FACT, ["rf_ref"])):
+        form = forms[title]
+        assert [n["id"] for n in walk(form) if str(n.get("type", "")).startswith("Input.")] == inputs
+        [picker] = of_type(form, "Input.ChoiceSet")
+        assert picker["isRequired"] and picker["choices"]
+        [submit] = of_type(form, "Action.Execute")
+        chosen = parse_action({**submit["data"], "rf_ref": picker["choices"][0]["value"], "text": "new"})
+        assert chosen.id == action and chosen.ref == int(picker["choices"][0]["value"])
+    for forged in ("x", "-1", "1e3", "9" * 20, 5):
+        with pytest.raises(ValueError):
+            parse_action({"rf": "delete_fact", "s": 42, "rf_ref": forged})
 
 
 def test_each_open_item_can_be_confirmed_in_own_words() -> None:

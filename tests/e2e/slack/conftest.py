@@ -21,12 +21,14 @@ from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import (
     SlackClient,
+    Wire,
     app_mention,
     block_action,
     event_callback,
     message_event,
     slash_command,
     view_submission,
+    wire,
 )
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -67,14 +69,19 @@ class SlackBot:
         raise AssertionError("the bot did not settle")
 
     async def mention(self, user: str, text: str, *, channel: str = CHANNEL, thread_ts: str | None = None) -> str:
+        """`@ResolutionFlow <text>`: `text` is what the person typed (or a `wire(...)` with references),
+        sent encoded as Slack sends it."""
         ts = next_ts()
-        reply = await self.client.post_event(event_callback(TEAM, app_mention(user, channel, f"<@UBOT> {text}", ts, thread_ts)))
+        event = app_mention(user, channel, wire(Wire("<@UBOT> "), text), ts, thread_ts)
+        reply = await self.client.post_event(event_callback(TEAM, event))
         assert reply.status == 200, reply.body
         return ts
 
     async def reply(self, user: str, text: str, thread_ts: str, *, channel: str = CHANNEL) -> str:
+        """A reply in the thread: typed text (or `wire(...)`), encoded as Slack sends it."""
         ts = next_ts()
-        reply = await self.client.post_event(event_callback(TEAM, message_event(user, channel, text, ts, thread_ts=thread_ts)))
+        reply = await self.client.post_event(event_callback(TEAM, message_event(user, channel, wire(text), ts,
+                                                                                thread_ts=thread_ts)))
         assert reply.status == 200, reply.body
         return ts
 
@@ -110,8 +117,9 @@ class SlackBot:
         return reply
 
     async def command(self, user: str, text: str, *, channel: str = CHANNEL) -> Any:
+        """`/rf <text>`: typed text (or `wire(...)` with references), encoded as Slack sends it."""
         reply = await self.client.post_command(slash_command(
-            TEAM, user, text=text, channel_id=channel, trigger_id=self.slack.trigger_id(),
+            TEAM, user, text=wire(text), channel_id=channel, trigger_id=self.slack.trigger_id(),
             response_url=self.slack.response_url()))
         assert reply.status == 200, reply.body
         return reply

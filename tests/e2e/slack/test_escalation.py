@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.slack.conftest import CHANNEL, ESCALATIONS, SlackBot, find_buttons
+from tests.fakes.slack_requests import user_ref, wire
 
 
 async def escalated_session(bot: SlackBot, target: str | None = None, *, fail_channel_post: bool = False) -> str:
@@ -18,7 +19,7 @@ async def escalated_session(bot: SlackBot, target: str | None = None, *, fail_ch
     assert reply.status == 200
     for user in ("USAM", "URIA", "UVIC"):
         await bot.command(user, "status")
-    await bot.command("UDANA", "role <@UVIC|vic> viewer")
+    await bot.command("UDANA", wire("role ", user_ref("UVIC", "vic"), " viewer"))
     await bot.settle()
     assert any("Vic is now viewer" in r.get("text", "") for r in bot.slack.responses), bot.slack.responses
 

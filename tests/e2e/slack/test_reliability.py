@@ -7,7 +7,15 @@ import json
 import time
 
 from tests.e2e.slack.conftest import CHANNEL, TEAM, SlackBot, find_buttons, next_ts
-from tests.fakes.slack_requests import app_home_opened, app_mention, block_action, event_callback, message_event
+from tests.fakes.slack_requests import (
+    app_home_opened,
+    app_mention,
+    block_action,
+    event_callback,
+    message_event,
+    user_ref,
+    wire,
+)
 
 
 async def _all_rows(uow) -> list:  # type: ignore[no-untyped-def]
@@ -91,7 +99,7 @@ async def test_app_home_shows_my_sessions_the_queue_and_the_metric_for_workers_o
     await bot.mention("UDANA", "Scanner to email fails")
     await bot.settle()
     await bot.command("UVIC", "status")  # Vic becomes a member, then a viewer
-    await bot.command("UDANA", "role <@UVIC|vic> viewer")
+    await bot.command("UDANA", wire("role ", user_ref("UVIC", "vic"), " viewer"))
     await bot.settle()
     for user in ("UDANA", "UVIC"):
         reply = await bot.client.post_event(event_callback(TEAM, app_home_opened(user)))
@@ -131,9 +139,9 @@ async def test_a_failed_lane_update_heals_on_the_next_change(slack_bot: SlackBot
     bot.slack.fail_next("chat.update", "internal_error")
     await bot.click("UDANA", "rf_confirm_item", 1, index=0)
     await bot.settle()
-    assert "F1" not in str(bot.lane_blocks(1))  # Slack refused the update; the fact is stored anyway
-    await bot.click("UDANA", "rf_confirm_item", 1, index=0)  # the stale button: refused, and the lane heals
+    assert "P1" not in str(bot.lane_blocks(1))  # Slack refused the update; the proposed answer is stored anyway
+    await bot.click("UDANA", "rf_confirm_item", 1, index=0)  # the stale button: the same proposal, and the lane heals
     await bot.settle()
     assert any(e["user"] == "UDANA" for e in bot.slack.ephemerals)
     lane = str(bot.lane_blocks(1))
-    assert "F1" in lane and "Does it drop on Wi-Fi only?" in lane, lane
+    assert "P1" in lane and "P2" not in lane and "Does it drop on Wi-Fi only?" in lane, lane

@@ -32,6 +32,9 @@ async def test_confirm_apply_worked_preview_edit_post_resolves_locally(slack_bot
 
     await bot.click("UDANA", "rf_confirm_item", 1)  # the assistant is asked to word the fact (fast model)
     await bot.settle()
+    assert "P1" in str(bot.lane_blocks(1)) and "No facts yet." in str(bot.lane_blocks(1))  # shown first (R4, R6)
+    await bot.click("UDANA", "rf_confirm_item", 1)  # the proposal comes first on the lane: confirmed as written
+    await bot.settle()
     assert "F1" in str(bot.lane_blocks(1)), bot.lane_blocks(1)
 
     bot.anthropic.push_update("Clear the spooler.", fixes=[fix_input("Clear the print spooler", "stop, clear, start", 80)])

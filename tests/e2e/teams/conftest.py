@@ -30,7 +30,8 @@ from tests.adapters.teams.card_schema import validate_card
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SlackClient, app_mention, event_callback, slash_command
+from tests.fakes.slack_requests import SlackClient, Wire, app_mention, event_callback, slash_command, wire
+from tests.fakes.teams_messages import plain_message
 from tests.fakes.teams_tokens import FakeTeamsIssuer
 
 APP_ID = "00000000-1111-2222-3333-444444444444"
@@ -183,7 +184,7 @@ class TeamsBot:
         """`@ResolutionFlow <text>`: a new post in the channel (root None) or a reply in its chain."""
         message_id = str(next(_ids))
         conversation = self.channel(channel, root or message_id, user.tenant)
-        activity = self.activity(user, conversation, id=message_id, text=f"<at>ResolutionFlow</at> {text}",
+        activity = self.activity(user, conversation, id=message_id, **plain_message(f"<at>ResolutionFlow</at> {text}"),
                                  entities=[{"type": "mention", "text": "<at>ResolutionFlow</at>",
                                             "mentioned": {"id": BOT, "name": "ResolutionFlow"}}])
         status, body = await self.post(activity)
@@ -191,7 +192,8 @@ class TeamsBot:
         return conversation["id"]
 
     async def say(self, user: TeamsUser, conversation: dict[str, Any], text: str) -> None:
-        status, body = await self.post(self.activity(user, conversation, text=text))
+        """A message as Teams delivers it: plain `text`, its HTML twin as an attachment."""
+        status, body = await self.post(self.activity(user, conversation, **plain_message(text)))
         assert status == 202, body
 
     async def click(self, user: TeamsUser, conversation: dict[str, Any], action: dict[str, Any], *,
@@ -286,7 +288,7 @@ class TeamsBot:
     async def slack_mention(self, user: str, text: str) -> str:
         ts = f"{int(time.time())}.{next(_slack_ts):06d}"
         reply = await self.slack_client.post_event(
-            event_callback(SLACK_TEAM, app_mention(user, SLACK_CHANNEL, f"<@UBOT> {text}", ts)))
+            event_callback(SLACK_TEAM, app_mention(user, SLACK_CHANNEL, wire(Wire("<@UBOT> "), text), ts)))
         assert reply.status == 200, reply.body
         return ts
 

@@ -119,8 +119,8 @@ async def test_the_action_submit_fallback_edits_the_card_message(bot: TeamsBot) 
     assert card is not None
     fallback = button(card, "rf_park")["fallback"]
     assert fallback["type"] == "Action.Submit"
-    status, _ = await bot.post(bot.activity(EVE, bot.channel(DESK, root), value=fallback["data"],
-                                            replyToId=lane["activity_id"]))
+    status, _ = await bot.post(bot.activity(EVE, bot.channel(DESK, root), value={**fallback["data"], "reason": ""},
+                                            replyToId=lane["activity_id"]))  # the Park form, sent as it stood
     assert status == 202  # a message: answered at once, worked from the inbox
     await bot.settle()
     parked = card_of(bot.current(chain, lane["activity_id"]))
@@ -151,7 +151,8 @@ async def test_a_click_that_overruns_the_deadline_finishes_in_the_background(bot
     card = card_of(bot.current(chain, lane["activity_id"]))
     assert card is not None
     bot.app.teams.clicks.deadline_s = 0.0  # no click answers in time now (slow ones go through the inbox)
-    status, body = await bot.click(EVE, bot.channel(DESK, root), button(card, "rf_park"), reply_to=lane["activity_id"])
+    status, body = await bot.click(EVE, bot.channel(DESK, root), button(card, "rf_park"), reply_to=lane["activity_id"],
+                                   inputs={"reason": "Waiting for the user"})
     assert status == 200 and body["value"] == "Still working on it; the card updates when it is done.", body
     await bot.app.teams.clicks.drain()
     await bot.settle()
@@ -186,7 +187,7 @@ async def test_refusals_are_said_in_the_conversation(bot: TeamsBot) -> None:
     card = card_of(bot.current(chain, lane["activity_id"]))
     assert card is not None
     status, body = await bot.click(SAM_T, bot.channel(DESK, chain.split("=")[-1]), button(card, "rf_park"),
-                                   reply_to=lane["activity_id"])
+                                   reply_to=lane["activity_id"], inputs={"reason": ""})
     assert status == 200 and body["value"] == "Engineer or admin access required."
 
 

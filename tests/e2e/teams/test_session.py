@@ -44,7 +44,14 @@ async def test_a_session_worked_in_teams_end_to_end(bot: TeamsBot) -> None:
     assert body["type"] == "application/vnd.microsoft.activity.message" and "Confirming" in body["value"], body
     await bot.settle()
     refreshed = card_of(bot.current(chain, lane["activity_id"])) or {}
-    assert "Outlook 2021 (build 2108) is installed." in shown_text(refreshed)
+    assert "P1 Outlook 2021 (build 2108) is installed." in shown_text(refreshed)  # proposed, for Eve to confirm
+    status, body = await bot.click(EVE, bot.channel(DESK, chain.split("=")[-1]), button(refreshed, "rf_confirm_item"),
+                                   reply_to=lane["activity_id"])
+    assert status == 200, body
+    await bot.settle()
+    refreshed = card_of(bot.current(chain, lane["activity_id"])) or {}
+    shown = shown_text(refreshed)
+    assert "Outlook 2021 (build 2108) is installed." in shown.split("Questions")[0] and "P1 Outlook" not in shown
     assert not [n for n in _executes(refreshed) if n["verb"] == "rf_confirm_item"]
     edits = [u for u in bot.connector.updated[updates_before:] if u.activity_id == lane["activity_id"]]
     assert edits and card_of(edits[-1].activity) == refreshed
