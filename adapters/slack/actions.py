@@ -35,6 +35,8 @@ ESCALATED_STATUS_INPUT = "escalated_status_input"
 TIME_ENTRIES_BLOCK = "time_entries"
 TIME_ENTRIES_INPUT = "time_entries_input"
 TIME_ENTRIES_VALUE = "on"
+TIME_ZONE_BLOCK = "time_zone"
+TIME_ZONE_INPUT = "time_zone_input"
 
 _NOTE_PART = re.compile(rf"^{NOTE_BLOCK}_([1-9][0-9]{{0,2}})$")
 _ACTIONS = {PREFIX + a.value: a for a in ActionId}

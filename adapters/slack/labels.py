@@ -53,6 +53,9 @@ RESOLVED_STATUS_LABEL = "ConnectWise status id on resolve"
 ESCALATED_STATUS_LABEL = "ConnectWise status id on escalate"
 STATUS_HINT = "A number from your board's statuses. Left empty, the ticket status is not changed."
 TIME_ENTRIES_LABEL = "Time entries"
+TIME_ZONE_LABEL = "Time zone"
+TIME_ZONE_PLACEHOLDER = "Europe/Amsterdam"
+TIME_ZONE_HINT = "Dates in notes and packages are written in it. An IANA name; left empty, it stays as it is."
 TIME_ENTRIES_OPTION = "Offer to log working time as a time entry on resolve"
 
 # Inline submission errors (the forms' own come from core)

@@ -23,6 +23,8 @@ from adapters.slack.actions import (
     TIME_ENTRIES_BLOCK,
     TIME_ENTRIES_INPUT,
     TIME_ENTRIES_VALUE,
+    TIME_ZONE_BLOCK,
+    TIME_ZONE_INPUT,
     ModalMeta,
     action_id,
     encode_metadata,
@@ -47,6 +49,7 @@ from core.forms import FORMS, FieldKind, Form, FormField, validate
 from core.models import WriteupKind
 from core.previews import Fallback, Preview
 from core.resolution import MAX_SUMMARY_CHARS, TIME_PREF
+from core.time_zones import MAX_TIME_ZONE_CHARS, TIME_ZONE_PREF, check_time_zone
 from core.writeback import STATUS_PREF
 
 __all__ = [
@@ -230,6 +233,9 @@ def settings_modal(prefs: dict[str, Any]) -> dict[str, Any]:
     if prefs.get(TIME_PREF) is True:
         checkbox["initial_options"] = [time_option]
     blocks.append(kit.input_block(TIME_ENTRIES_BLOCK, w.TIME_ENTRIES_LABEL, checkbox, optional=True))
+    zone = kit.text_input(TIME_ZONE_INPUT, initial=str(prefs.get(TIME_ZONE_PREF) or "") or None,
+                          max_length=MAX_TIME_ZONE_CHARS, placeholder=w.TIME_ZONE_PLACEHOLDER)
+    blocks.append(kit.input_block(TIME_ZONE_BLOCK, w.TIME_ZONE_LABEL, zone, optional=True, hint=w.TIME_ZONE_HINT))
     return _modal(w.SETTINGS_TITLE, SETTINGS_CALLBACK, blocks, submit=w.SAVE)
 
 
@@ -238,10 +244,12 @@ def settings_values(values: Mapping[str, str | None]) -> dict[str, Any]:
     def status(block_id: str) -> int | None:
         raw = (values.get(block_id) or "").strip()
         return int(raw) if raw else None
+    zone = (values.get(TIME_ZONE_BLOCK) or "").strip()
     return {CHANNEL_PREF: values.get(CHANNEL_BLOCK) or None,
             RESOLVED_STATUS_PREF: status(RESOLVED_STATUS_BLOCK),
             ESCALATED_STATUS_PREF: status(ESCALATED_STATUS_BLOCK),
-            TIME_PREF: TIME_ENTRIES_VALUE in (values.get(TIME_ENTRIES_BLOCK) or "").split(",")}
+            TIME_PREF: TIME_ENTRIES_VALUE in (values.get(TIME_ENTRIES_BLOCK) or "").split(","),
+            **({TIME_ZONE_PREF: zone} if zone else {})}  # left empty: the account keeps its zone
 
 
 def submission_errors(callback: str, values: Mapping[str, str | None]) -> dict[str, str]:
@@ -261,4 +269,10 @@ def submission_errors(callback: str, values: Mapping[str, str | None]) -> dict[s
         raw = (values.get(block_id) or "").strip()
         if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
             errors[block_id] = w.ERR_STATUS_ID
+    zone = (values.get(TIME_ZONE_BLOCK) or "").strip()
+    if zone:
+        try:
+            check_time_zone(zone)  # core's rule, so the box says it before anything is saved
+        except InvalidInput as exc:
+            errors[TIME_ZONE_BLOCK] = error_text(exc)
     return errors

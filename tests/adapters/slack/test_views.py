@@ -269,10 +269,23 @@ def test_settings_show_current_prefs_and_read_back() -> None:
                                        "cw_escalated_status_id": 43, "cw_time_entries": True}
     empty = settings_modal({})
     assert "initial_conversation" not in empty["blocks"][0]["element"]
-    assert "initial_options" not in empty["blocks"][-1]["element"]
+    assert "initial_options" not in empty["blocks"][-2]["element"]
     assert settings_values(submit(empty)) == {"slack_escalation_channel": None, "cw_resolved_status_id": None,
                                               "cw_escalated_status_id": None, "cw_time_entries": False}
     assert set(submission_errors(SETTINGS_CALLBACK, {RESOLVED_STATUS_BLOCK: "4x", CHANNEL_BLOCK: "C1"})) == {RESOLVED_STATUS_BLOCK}
+
+
+def test_settings_take_the_time_zone_core_accepts() -> None:
+    """The account's zone (dates in notes are written in it): shown, checked inline with core's
+    rule, stored in its canonical spelling by core, and left alone when the box is empty."""
+    view = settings_modal({"time_zone": "Europe/Amsterdam"})
+    [zone] = [b for b in view["blocks"] if b.get("block_id") == "time_zone"]
+    assert zone["element"]["initial_value"] == "Europe/Amsterdam" and zone["optional"] is True
+    refused = submission_errors(SETTINGS_CALLBACK, {"time_zone": "Mars/Olympus"})
+    assert list(refused) == ["time_zone"] and "Mars/Olympus" in refused["time_zone"], refused
+    assert submission_errors(SETTINGS_CALLBACK, {"time_zone": "europe/amsterdam"}) == {}
+    assert settings_values(submit(view))["time_zone"] == "Europe/Amsterdam"
+    assert "time_zone" not in settings_values(submit(view, {"time_zone": ""}))
 
 
 def test_home_without_metrics_lists_sessions_and_the_queue_with_pick_up() -> None:
