@@ -82,9 +82,9 @@ class FactService:
             item = await self._open_item(uow, session, item_ref)
             now = self.deps.clock.now()
             if synthesized is not None and item.kind != ItemKind.FACT:
-                waiting = await self._waiting_answer(uow, session, item)
-                if waiting is not None:  # asked again (a second click, a stale lane): the same proposal
-                    return waiting
+                waiting = await self._waiting_answers(uow, session, item)
+                if waiting:  # asked again (a second click, a stale lane): the same proposal
+                    return waiting[0]
                 proposal = await add_proposal(uow, session, text=_clean(synthesized), now=now, answers=item)
                 await uow.commit()
                 return proposal
@@ -96,7 +96,8 @@ class FactService:
             item.status = ItemStatus.PROMOTED
             if answered is not None:
                 answered.status = ItemStatus.PROMOTED
-            await self._settle_proposals(uow, session, answered or item)
+            for other in await self._waiting_answers(uow, session, answered or item):
+                other.status = ItemStatus.RETIRED  # the item is answered: nothing left for them to answer
             await record_action(uow, self.deps, session, member.id, f"{member.name} confirmed {item.label} as {fact.label}: {fact.text}")
             await uow.commit()
         return fact
@@ -122,18 +123,10 @@ class FactService:
         ok = item is not None and item.session_id == proposal.session_id and item.status == ItemStatus.OPEN
         return item if ok else None
 
-    async def _waiting_answer(self, uow: UnitOfWork, session: Session, item: TaskItem) -> TaskItem | None:
-        """A proposal answering this question or check that still waits for a member."""
-        for other in await uow.items.list(account_id=session.account_id, session_id=session.id or 0):
-            if other.kind == ItemKind.FACT and other.status == ItemStatus.OPEN and other.source_ref == item.id:
-                return other
-        return None
-
-    async def _settle_proposals(self, uow: UnitOfWork, session: Session, answered: TaskItem) -> None:
-        """Once an item is answered, other proposals answering it have nothing left to answer."""
-        for other in await uow.items.list(account_id=session.account_id, session_id=session.id or 0):
-            if other.kind == ItemKind.FACT and other.status == ItemStatus.OPEN and other.source_ref == answered.id:
-                other.status = ItemStatus.RETIRED
+    async def _waiting_answers(self, uow: UnitOfWork, session: Session, item: TaskItem) -> list[TaskItem]:
+        """The proposals answering this question or check that still wait for a member."""
+        return [other for other in await uow.items.list(account_id=session.account_id, session_id=session.id or 0)
+                if other.kind == ItemKind.FACT and other.status == ItemStatus.OPEN and other.source_ref == item.id]
 
     async def _open_item(self, uow: UnitOfWork, session: Session, item_ref: str | int) -> TaskItem:
         item = await find_item(uow, session=session, ref=item_ref)
@@ -157,9 +150,9 @@ class FactService:
             item = await self._open_item(uow, session, item_ref)
             if item.kind == ItemKind.FACT:
                 return None
-            waiting = await self._waiting_answer(uow, session, item)
-            if waiting is not None:
-                return waiting.text
+            waiting = await self._waiting_answers(uow, session, item)
+            if waiting:
+                return waiting[0].text
             steps = await uow.steps.list(account_id=actor.account_id, session_id=session_id, limit=20)
             names = {m.id: m.name for m in await uow.members.list(account_id=actor.account_id, active_only=False)}
         history = tuple(

@@ -105,3 +105,27 @@ async def test_script_decision_without_script_is_an_error(world: World) -> None:
     actor, sid = await session_with_fix(world)
     with pytest.raises(InvalidInput, match="neither a script nor a template"):
         await world.engine.fixes.decide(actor=actor, session_id=sid, decision=FixDecision.ONE_OFF)
+
+
+async def test_an_outcome_proposal_belongs_to_the_applied_fix_never_to_one_suggested_with_it(world: World) -> None:
+    """R11 with R7: the proposal needs an applied fix; a reply that proposes an outcome and a new
+    fix leaves the proposal on the fix the engineer applied, which the suggestion does not displace."""
+    actor, sid = await session_with_fix(world)
+    world.assistant.turns.append(AssistantTurn(reply="Sounds fixed.", outcome=OutcomeProposal(
+        outcome="worked", evidence="it prints")))
+    await world.engine.sessions.post_message(actor=actor, session_id=sid, text="it prints")
+    await world.engine.turns.drain()
+    view = await world.engine.sessions.view(actor=actor, session_id=sid)
+    assert view.active_fix is not None and view.active_fix.outcome_proposal is None  # not applied: no proposal
+    await world.engine.fixes.apply(actor=actor, session_id=sid)
+    world.assistant.turns.append(AssistantTurn(
+        reply="It failed; try this next.", outcome=OutcomeProposal(outcome="failed", evidence="still stuck"),
+        fix=FixSuggestion(title="Reinstall the driver", description="Remove it, add it again.", confidence=60)))
+    await world.engine.sessions.post_message(actor=actor, session_id=sid, text="still stuck")
+    await world.engine.turns.drain()
+    view = await world.engine.sessions.view(actor=actor, session_id=sid)
+    assert view.active_fix is not None and view.active_fix.title == "Clear the print spooler"
+    assert view.active_fix.outcome_proposal == {"outcome": "failed", "notes": None}
+    async with world.engine.deps.uow_factory() as uow:
+        assert [f.title for f in await uow.fixes.list(account_id=actor.account_id, session_id=sid)] == [
+            "Clear the print spooler"]  # the suggestion was dropped while the applied fix awaits its outcome
