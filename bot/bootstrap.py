@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.anthropic.client import AnthropicAssistant
-from adapters.psa.connectwise import ConnectWiseClient
+from adapters.psa.connectwise import ConnectWiseProvider
 from adapters.redisbus.bus import RedisBus
 from bot.secretbox import FernetBox
 from bot.settings import Settings
 from core.bus import InMemoryBus
-from core.deps import AssistantOff, Deps, EngineSettings, Notifiers, PsaSession, SecretBox
+from core.deps import AssistantOff, Deps, EngineSettings, Notifiers, SecretBox
 from core.engine import Engine
 from core.ports.services import Assistant, EventBus, Notifier
-from core.psa import PsaCredentials
+from core.ports.psa import PsaProvider
 from storage.db import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -63,13 +63,9 @@ def make_secret_box(settings: Settings) -> SecretBox | None:
     return FernetBox(settings.secret_key.get_secret_value())
 
 
-def make_psa_factory(settings: Settings):  # type: ignore[no-untyped-def]
-    """ConnectWise clients per account; RF_CW_API_URL points them elsewhere (tests, proxies)."""
-
-    def factory(credentials: PsaCredentials) -> PsaSession:
-        return ConnectWiseClient(credentials, timeout=settings.psa_timeout, base_url=settings.cw_api_url)  # type: ignore[return-value]
-
-    return factory
+def make_psa_provider(settings: Settings) -> PsaProvider:
+    """The PSA adapter (ConnectWise Manage); RF_CW_API_URL points its clients elsewhere (tests, proxies)."""
+    return ConnectWiseProvider(timeout=settings.psa_timeout, base_url=settings.cw_api_url)
 
 
 async def make_bus(settings: Settings) -> EventBus:
@@ -89,7 +85,7 @@ async def build_app(settings: Settings, *, notifiers: list[Notifier] | None = No
     notifiers = list(notifiers or [])
     deps = Deps(
         uow_factory=SqlUnitOfWorkFactory(db), bus=bus, assistant=assistant or make_assistant(settings),
-        notifiers=Notifiers(notifiers), secret_box=make_secret_box(settings), psa_factory=make_psa_factory(settings),
+        notifiers=Notifiers(notifiers), secret_box=make_secret_box(settings), psa=make_psa_provider(settings),
         settings=EngineSettings(history_window=settings.history_window, turn_lease_seconds=settings.turn_lease_seconds,
                                 turn_concurrency=settings.turn_concurrency,
                                 turn_deadline_seconds=settings.turn_deadline_seconds,

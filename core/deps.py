@@ -18,7 +18,7 @@ from core.assistant.types import (
 from core.clock import SystemClock
 from core.ports import UnitOfWorkFactory
 from core.ports.services import Assistant, Clock, EventBus, Notifier
-from core.psa import Psa, PsaCredentials
+from core.ports.psa import PsaProvider
 
 
 class SecretBox(Protocol):
@@ -26,13 +26,6 @@ class SecretBox(Protocol):
 
     def encrypt(self, plaintext: str) -> str: ...
     def decrypt(self, token: str) -> str: ...
-
-
-class PsaSession(Psa, Protocol):
-    """A PSA client used as `async with factory(credentials) as psa: ...`."""
-
-    async def __aenter__(self) -> Psa: ...
-    async def __aexit__(self, *exc: object) -> None: ...
 
 
 class AssistantOff:
@@ -91,5 +84,5 @@ class Deps:
     clock: Clock = field(default_factory=SystemClock)
     notifiers: Notifiers = field(default_factory=Notifiers)
     secret_box: SecretBox | None = None
-    psa_factory: Callable[[PsaCredentials], PsaSession] | None = None
+    psa: PsaProvider | None = None
     settings: EngineSettings = field(default_factory=EngineSettings)

@@ -14,6 +14,7 @@ from core.notices import NoticeService
 from core.perform import ActionService
 from core.previews import PreviewService
 from core.psa_link import PsaLinkService
+from core.psa_settings import PsaSettingsService
 from core.resolution import ResolutionService
 from core.sessions import SessionService
 from core.surfaces import SurfaceRefService
@@ -36,6 +37,7 @@ class Engine:
         self.home = HomeService(deps)
         self.accounts = AccountService(deps)
         self.psa = PsaLinkService(deps)
+        self.psa_settings = PsaSettingsService(deps, self.psa)
         self.writebacks = WritebackService(deps)
         self.inbox = InboxService(deps)
         self.tenants = TenantService(deps)

@@ -317,9 +317,11 @@ class WritebackStatus(StrEnum):
 
 @dataclass(eq=False, kw_only=True)
 class Writeback:
-    """The PSA outbox (R17, R19, R20): recorded in the same transaction as the resolve/escalate,
-    delivered by a worker, finished with the external note id. `marker` is written into the note so a
-    retry after a crash finds the note instead of posting a second one."""
+    """The PSA outbox (R17, R19, R20, R39): recorded in the same transaction as the resolve or
+    escalate, delivered by a worker in three steps (note, time entry, status), each done once and
+    retried alone. Nothing of ours is written into the ticket: before each write the step records
+    when it was attempted, so after a timeout or a crash the worker looks for what it may already
+    have written (same text or same entry, since that moment) instead of writing again."""
 
     account_id: int
     session_id: int
@@ -328,18 +330,23 @@ class Writeback:
     ticket_id: int
     note_kind: str
     text: str
-    marker: str
     idempotency_key: str
     created_at: datetime
     created_by: int
-    target_status_id: int | None = None
     time_entry_minutes: int | None = None
+    time_started_at: datetime | None = None
     status: WritebackStatus = WritebackStatus.PENDING
     attempts: int = 0
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    note_attempted_at: datetime | None = None
     external_note_id: str | None = None
     note_posted_at: datetime | None = None
+    time_attempted_at: datetime | None = None
+    time_entry_id: str | None = None
+    time_outcome: str | None = None
+    time_detail: str | None = None
+    status_outcome: str | None = None
     outcome: str | None = None
     detail: str | None = None
     actual_status: str | None = None
@@ -349,17 +356,52 @@ class Writeback:
 
 @dataclass(eq=False, kw_only=True)
 class PsaConnection:
-    """An account's ConnectWise site and API keys; the private key only ever encrypted at rest."""
+    """An account's PSA connection: the adapter's named settings (core.psa.PsaField) and its
+    secrets, each value encrypted on its own before it is stored (never shown back)."""
 
     account_id: int
-    site: str
-    company_id: str
-    public_key: str
-    client_id: str
-    private_key_encrypted: str
+    kind: str
+    settings: dict[str, str]
+    secrets_encrypted: dict[str, str]
     updated_at: datetime
     updated_by: int
-    kind: str = "connectwise"
-    codebase: str | None = None
+    id: int | None = None
+
+
+class StatusRole(StrEnum):
+    """Which writeback a board status is for (R17 resolve, R20 escalate)."""
+
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+
+
+@dataclass(eq=False, kw_only=True)
+class BoardStatus:
+    """The status a board's tickets move to on resolve or escalate (R40). Statuses belong to a
+    board, so the choice does too; the names are kept for display and checked again before use."""
+
+    account_id: int
+    board_id: int
+    board_name: str
+    role: StatusRole
+    status_id: int
+    status_name: str
+    closes: bool
+    updated_at: datetime
+    updated_by: int
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class PsaMemberLink:
+    """Who a member is in the PSA, so time is logged in the engineer's name (R40): matched by
+    e-mail the first time it is needed, or chosen by the engineer."""
+
+    account_id: int
+    member_id: int
+    psa_member_id: int
+    psa_member_name: str
+    matched_by: str  # "email" | "chosen"
+    updated_at: datetime
     id: int | None = None
 

@@ -1,17 +1,23 @@
-"""The PSA port (R34): what the engine needs from a ticketing system, whatever the vendor.
+"""The PSA port (R34, R39, R40): what the engine needs from a ticketing system, whatever the vendor.
 
-ConnectWise Manage is the first implementation (`adapters/psa/connectwise.py`); Autotask or Halo can
-follow behind the same Protocol. Value types are frozen so a ticket read once can be passed around
-safely; errors are `DomainError`s, worded by each surface (core.errors).
+The Protocols are in `core/ports/psa.py`; ConnectWise Manage is the first implementation
+(`adapters/psa/connectwise.py`), and Autotask or Halo can follow behind them. Nothing here is shaped like one vendor: credentials are named
+settings plus secrets that the adapter declares (`PsaProvider.fields`). Value types are frozen so a
+ticket read once can be passed around safely; errors are `DomainError`s, worded by each surface.
+
+No write takes an idempotency key: PSAs have none, and anything written into a note is seen by the
+customer. Exactly-once lives in our outbox (core/writeback.py): it remembers what it is about to
+write and, after an ambiguous failure, asks `find_note` / `find_time_entry` before writing again.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from core.errors import DomainError, InvalidInput, NotFound
 
@@ -33,11 +39,18 @@ class Ticket:
     status_name: str | None
     owner_member_id: int | None = None
     url: str | None = None
+    closed: bool = False
+
+
+@dataclass(frozen=True)
+class PsaBoard:
+    id: int
+    name: str
 
 
 @dataclass(frozen=True)
 class TicketStatus:
-    """Statuses belong to a board in ConnectWise; `closed` marks the ones that close a ticket."""
+    """Statuses belong to a board; `closed` comes from the PSA's own flag, never from the name."""
 
     id: int
     name: str
@@ -51,6 +64,24 @@ class PsaMember:
     identifier: str
     name: str
     email: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkCode:
+    """A work type or work role a time entry is booked under; `default` is the PSA's own default."""
+
+    id: int
+    name: str
+    default: bool = False
+
+
+class BillableOption(StrEnum):
+    """How a time entry is billed. NO_DEFAULT leaves it to the PSA (the work type's own setting)."""
+
+    BILLABLE = "billable"
+    DO_NOT_BILL = "do_not_bill"
+    NO_CHARGE = "no_charge"
+    NO_DEFAULT = "no_default"
 
 
 class NoteKind(StrEnum):
@@ -97,11 +128,25 @@ MIN_TIME_ENTRY_MINUTES = 1
 MAX_TIME_ENTRY_MINUTES = 24 * 60  # one entry never spans more than a day
 
 
+@dataclass(frozen=True, kw_only=True)
+class TimeEntryRequest:
+    """One time entry as the engine wants it written (R40). `started_at` is fixed when the writeback
+    is queued, so a retry asks for exactly the same entry and `find_time_entry` can recognise it.
+    `member_id` None means the PSA's API member: the engine never sends that for billable time."""
+
+    ticket_id: int
+    minutes: int
+    notes: str
+    started_at: datetime
+    member_id: int | None = None
+    work_type_id: int | None = None
+    work_role_id: int | None = None
+    billable: BillableOption = BillableOption.NO_DEFAULT
+
+
 @dataclass(frozen=True)
 class TimeEntry:
-    """Working time logged on a ticket, which MSPs bill by. `notes` is what the caller wrote,
-    without the idempotency marker; `member_id` is the member the PSA recorded (None when it
-    names none; ConnectWise falls back to the API member when none was given)."""
+    """Working time logged on a ticket, which MSPs bill by; `member_id` is who the PSA recorded."""
 
     id: int
     ticket_id: int
@@ -134,25 +179,60 @@ class PsaList(list[T]):
 
 
 @dataclass(frozen=True)
-class PsaCredentials:
-    """One account's API member. `codebase` None means "ask nothing, use v4_6_release/"."""
+class PsaField:
+    """One setting a PSA connection needs, declared by the adapter: `secret` ones are stored only
+    encrypted and never shown back; optional ones may be discovered (a ConnectWise codebase)."""
 
-    site: str
-    company_id: str
-    public_key: str
-    private_key: str
-    client_id: str
-    codebase: str | None = None
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class PsaCredentials:
+    """One account's connection: the adapter's named settings and secrets (see PsaField)."""
+
+    kind: str
+    settings: Mapping[str, str]
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        # The private key never reaches a log line, a traceback or a debugger print.
-        return (
-            f"PsaCredentials(site={self.site!r}, company_id={self.company_id!r}, "
-            f"public_key={self.public_key!r}, private_key='***', client_id={self.client_id!r}, "
-            f"codebase={self.codebase!r})"
-        )
+        # Secrets never reach a log line, a traceback or a debugger print.
+        hidden = {name: "***" for name in self.secrets}
+        return f"PsaCredentials(kind={self.kind!r}, settings={dict(self.settings)!r}, secrets={hidden!r})"
 
     __str__ = __repr__
+
+
+class CheckCode(StrEnum):
+    """What a connection test can find wrong, in the order a person fixes it."""
+
+    SITE_UNREACHABLE = "site_unreachable"
+    COMPANY_UNKNOWN = "company_unknown"
+    CREDENTIALS_REFUSED = "credentials_refused"
+    CLIENT_ID_REFUSED = "client_id_refused"
+    PERMISSION_MISSING = "permission_missing"
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    code: CheckCode
+    message: str  # the adapter's words, naming the field or the permission to fix
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """`discovered` holds settings the adapter found (e.g. `codebase`), to store with the connection."""
+
+    problems: tuple[CheckProblem, ...] = ()
+    discovered: Mapping[str, str] = field(default_factory=dict)
+    api_member: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,11 +249,7 @@ class PsaPermissionError(PsaError):
     code = "psa_permission"
 
     def __init__(self, permission: str, message: str | None = None) -> None:
-        super().__init__(
-            message
-            or f"The ConnectWise API member is missing the permission {permission}. "
-            "Ask a ConnectWise admin to grant it in System › Security Roles."
-        )
+        super().__init__(message or f"The PSA's API member is missing the permission {permission}.")
         self.permission = permission
 
 
@@ -181,20 +257,20 @@ class PsaNotFound(PsaError, NotFound):
     code = "psa_not_found"
 
 
+class PsaRefused(PsaError):
+    """The PSA understood the write and refused it (a time entry on a closed ticket, a member who
+    may not log time): retrying the same request will not help until something is changed."""
+
+    code = "psa_refused"
+
+
 class PsaVerificationError(PsaError):
     """The PSA answered OK but did not apply the status (R17): say which was asked, which stuck."""
 
     code = "psa_verification"
 
-    def __init__(
-        self,
-        ticket_id: int,
-        requested: str,
-        actual: str,
-        *,
-        detail: str | None = None,
-        psa_name: str = "ConnectWise",
-    ) -> None:
+    def __init__(self, ticket_id: int, requested: str, actual: str, *, detail: str | None = None,
+                 psa_name: str = "The PSA") -> None:
         message = f"{psa_name} kept ticket #{ticket_id} in '{actual}' instead of '{requested}'"
         super().__init__(f"{message} ({detail})" if detail else message)
         self.ticket_id = ticket_id
@@ -203,72 +279,15 @@ class PsaVerificationError(PsaError):
 
 
 class PsaUnavailable(PsaError):
-    """Network failure, timeout or 5xx that outlasted the retries."""
+    """Network failure, timeout or 5xx that outlasted the retries. `maybe_applied` is True when a
+    write may have landed anyway (a timeout after the request was sent): the caller must look for
+    it before writing again (R39)."""
 
     code = "psa_unavailable"
 
-
-# ---------------------------------------------------------------------------------------------
-# The port
-
-
-class Psa(Protocol):
-    async def get_ticket(self, ticket_id: int) -> Ticket:
-        """Raises PsaNotFound, PsaPermissionError, PsaUnavailable."""
-        ...
-
-    async def search_tickets(
-        self,
-        *,
-        text: str | None = None,
-        company_id: int | None = None,
-        board_id: int | None = None,
-        status_id: int | None = None,
-        limit: int = 25,
-    ) -> PsaList[Ticket]:
-        """Newest first. User text is matched as a literal, never as query syntax (R34);
-        text that cannot be passed safely raises InvalidInput."""
-        ...
-
-    async def board_statuses(self, board_id: int) -> PsaList[TicketStatus]: ...
-
-    async def post_note(
-        self, *, ticket_id: int, kind: NoteKind, text: str, marker: str | None = None
-    ) -> PostedNote:
-        """`text` is the note's markdown; the PSA renders it the way its tickets show notes (plain
-        text for ConnectWise, R38). `marker` (one line, e.g. `rf:<key>`) is appended as the note's
-        last line so that `find_note_by_marker` can make a retried write idempotent (R19)."""
-        ...
-
-    async def find_note_by_marker(self, *, ticket_id: int, marker: str) -> PostedNote | None: ...
-
-    async def change_status(self, *, ticket_id: int, status_id: int) -> StatusChange:
-        """Write, then re-read; raises PsaVerificationError when the PSA kept another status."""
-        ...
-
-    async def list_members(self) -> PsaList[PsaMember]: ...
-
-    async def add_resource(self, *, ticket_id: int, member_id: int) -> ResourceChange:
-        """Owner when the ticket has none, otherwise a co-assignee. Idempotent."""
-        ...
-
-    async def remove_resource(self, *, ticket_id: int, member_id: int) -> ResourceChange: ...
-
-    async def add_time_entry(
-        self,
-        *,
-        ticket_id: int,
-        minutes: int,
-        notes: str,
-        member_id: int | None = None,
-        started_at: datetime | None = None,
-        marker: str | None = None,
-    ) -> TimeEntry:
-        """Log billable working time on the ticket (offered on Resolve). `minutes` is 1..1440
-        (else InvalidInput); `started_at` (timezone-aware) defaults to now minus `minutes`.
-        With `marker`, an entry already carrying it is returned instead of logging twice, and an
-        ambiguous failure is checked before any new attempt (R19)."""
-        ...
+    def __init__(self, message: str, *, maybe_applied: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_applied = maybe_applied
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ from core.notify import publish, record
 from core.ports import UnitOfWork
 from core.previews import PreviewService
 from core.psa_link import linked_ticket_id
+from core.psa_time import TIME_PREF
 from core.redaction import redact_text
 from core.sessions import change_status, record_action
 from core.writeback import enqueue
 
 PENDING_WRITEBACK = "writeback_pending"
-TIME_PREF = "cw_time_entries"
 
 MAX_NOTE_CHARS = 20_000
 MAX_SUMMARY_CHARS = 500

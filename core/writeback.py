@@ -1,15 +1,19 @@
-"""Writeback to the PSA through an outbox (R17, R19, R20).
+"""Writeback to the PSA through an outbox (R17, R19, R20, R39, R40).
 
-Resolve/Escalate record a Writeback in the same transaction as the session change. A worker
-delivers it: find-or-post the note (our marker makes a retry after a crash find the note it already
-posted), record the note id at once, then change and verify the ticket status. The outcome lands on
-the writeup and in the session's history, so every surface can say what happened.
+Resolve/Escalate record a Writeback in the same transaction as the session change. A worker claims
+it (`FOR UPDATE SKIP LOCKED` on PostgreSQL), keeps its lease renewed while it works, and delivers it
+in three steps, each done once and retried alone (core/writeback_steps.py): the note, the time entry
+as the engineer, then the board's status, verified. The outcome lands on the writeup and in the
+session's history, so every surface can say what happened.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +24,6 @@ from core.events import WritebackFinished
 from core.log_context import bind
 from core.machines import WritebackEvent, next_writeback_status, writeback_allows
 from core.models import (
-    Account,
     Member,
     PsaConnection,
     Session,
@@ -33,15 +36,17 @@ from core.models import (
 )
 from core.notify import dispatch
 from core.ports import UnitOfWork
-from core.psa import NoteKind, Psa, PsaUnavailable, PsaVerificationError
-from core.psa_link import open_psa
+from core.ports.psa import Psa
+from core.psa import NoteKind, PsaUnavailable, PsaVerificationError
+from core.psa_link import open_psa, psa_name
+from core.writeback_steps import Delivery, LeaseLost, TimeEntryFailed, time_entry_start
 
 log = logging.getLogger("rflow.writeback")
 
-STATUS_PREF = {WriteupKind.RESOLVE: "cw_resolved_status_id", WriteupKind.ESCALATE: "cw_escalated_status_id"}
 NOTE_KIND = {WriteupKind.RESOLVE: NoteKind.RESOLUTION, WriteupKind.ESCALATE: NoteKind.INTERNAL_ANALYSIS}
 DONE_OUTCOME = {WriteupKind.RESOLVE: "resolved", WriteupKind.ESCALATE: "escalated"}
 VERIFICATION_FAILED = "status_not_verified"
+TIME_FAILED = "time_entry_failed"
 FAILED = "writeback_failed"
 
 
@@ -56,26 +61,26 @@ class WritebackResult:
     retrying: bool = False
 
 
-def status_target(account: Account, kind: WriteupKind) -> int | None:
-    raw = account.preferences.get(STATUS_PREF[kind])
-    try:
-        return int(raw) if raw not in (None, "", False) else None
-    except (TypeError, ValueError):
-        return None
+def note_text(writeup: Writeup) -> str:
+    """What the ticket gets: the engineer's resolution summary leads the note (R17) unless the
+    note already says it; nothing of ours (no marker, no id) is added."""
+    if writeup.kind != WriteupKind.RESOLVE or not writeup.summary or writeup.summary.strip() in writeup.markdown:
+        return writeup.markdown
+    return f"Resolution: {writeup.summary.strip()}\n\n{writeup.markdown}"
 
 
 async def enqueue(uow: UnitOfWork, deps: Deps, *, session: Session, writeup: Writeup, member: Member,
                   ticket_id: int, time_entry_minutes: int | None = None) -> Writeback:
-    """Called inside the resolve/escalate transaction: the outbox row commits with the change."""
-    account = await uow.accounts.get(account_id=session.account_id)
-    assert account is not None and writeup.id is not None
-    key = f"{writeup.kind}:{session.id}:{writeup.id}"
-    marker = f"[rf:{uuid.uuid5(uuid.NAMESPACE_URL, f'rflow/{session.account_id}/{key}').hex[:16]}]"
+    """Called inside the resolve/escalate transaction: the outbox row commits with the change.
+    The time entry's start is fixed now, so every retry asks for the very same entry."""
+    assert writeup.id is not None
+    now = deps.clock.now()
     return await uow.writebacks.add(Writeback(
         account_id=session.account_id, session_id=session.id or 0, writeup_id=writeup.id, kind=writeup.kind,
-        ticket_id=ticket_id, note_kind=NOTE_KIND[WriteupKind(writeup.kind)].value, text=writeup.markdown,
-        marker=marker, idempotency_key=key, created_at=deps.clock.now(), created_by=member.id or 0,
-        target_status_id=status_target(account, WriteupKind(writeup.kind)), time_entry_minutes=time_entry_minutes))
+        ticket_id=ticket_id, note_kind=NOTE_KIND[WriteupKind(writeup.kind)].value, text=note_text(writeup),
+        idempotency_key=f"{writeup.kind}:{session.id}:{writeup.id}", created_at=now, created_by=member.id or 0,
+        time_entry_minutes=time_entry_minutes,
+        time_started_at=time_entry_start(now, time_entry_minutes) if time_entry_minutes else None))
 
 
 class WritebackService:
@@ -93,10 +98,40 @@ class WritebackService:
         if wb is None:
             return None
         with bind(session_id=wb.session_id, account_id=wb.account_id):
-            result = await self._attempt(wb, connection)
+            async with self._lease_kept(wb) as lease:
+                result = await self._attempt(wb, connection)
+            if lease.lost and result.outcome is None and not result.retrying:
+                log.warning("writeback %s: lease lost to another worker", wb.id)
             if result.outcome is not None:
                 await self._announce(result)
             return result
+
+    @contextlib.asynccontextmanager
+    async def _lease_kept(self, wb: Writeback) -> AsyncIterator[_Lease]:
+        """Renew the lease at a third of its length while the delivery runs, so a slow PSA never
+        lets a second worker take a writeback that is still being delivered (R39)."""
+        lease = _Lease()
+        seconds = self.deps.settings.writeback_lease_seconds
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(seconds / 3)
+                async with self.deps.uow_factory() as uow:
+                    kept = await uow.writebacks.renew_lease(
+                        entity_id=wb.id or 0, worker_id=self.worker_id,
+                        lease_until=self.deps.clock.now() + timedelta(seconds=seconds))
+                    await uow.commit()
+                if not kept:
+                    lease.lost = True
+                    return
+
+        task = asyncio.create_task(renew())
+        try:
+            yield lease
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _announce(self, result: WritebackResult) -> None:
         async with self.deps.uow_factory() as uow:
@@ -107,43 +142,32 @@ class WritebackService:
                 outcome=result.outcome, message=result.message, thread_ref=session.thread_ref, surface=session.surface)])
 
     async def _attempt(self, wb: Writeback, connection: PsaConnection | None) -> WritebackResult:
+        delivery: Delivery | None = None
         try:
             async with open_psa(self.deps, connection) as psa:
-                return await self._deliver(wb, psa)
+                delivery = self._delivery(wb, psa)
+                report = await delivery.run()
+            return await self._finish(wb, DONE_OUTCOME[WriteupKind(wb.kind)], " ".join(report.parts),
+                                      actual_status=report.actual_status)
+        except LeaseLost:
+            return self._result(wb, None, "another worker took this writeback over")
+        except TimeEntryFailed as exc:
+            done = " ".join(delivery.report.parts) if delivery else ""
+            return await self._finish(wb, TIME_FAILED, f"{done} The time entry was refused: {exc.message} "
+                                      "The ticket status was left as it was, so the time can still be logged; "
+                                      "a retry logs the time, then changes the status.".strip())
         except PsaVerificationError as exc:
             return await self._finish(wb, VERIFICATION_FAILED, f"{exc.message}. The note is posted; only the status did not change.")
         except PsaUnavailable as exc:
             if wb.attempts < self.deps.settings.writeback_max_attempts:
                 return await self._hand_back(wb, exc.message)
-            return await self._finish(wb, FAILED, f"ConnectWise stayed unreachable: {exc.message}")
-        except DomainError as exc:  # permissions, missing ticket, not configured
-            return await self._finish(wb, FAILED, exc.message)
+            return await self._finish(wb, FAILED, f"{psa_name(self.deps)} stayed unreachable: {exc.message}")
+        except DomainError as exc:  # permissions, missing ticket, not configured, status gone from the board
+            done = " ".join(delivery.report.parts) if delivery else ""
+            return await self._finish(wb, FAILED, f"{done} {exc.message}".strip())
 
-    async def _deliver(self, wb: Writeback, psa: Psa) -> WritebackResult:
-        if wb.external_note_id is None:
-            note = await psa.find_note_by_marker(ticket_id=wb.ticket_id, marker=wb.marker)
-            if note is None:
-                note = await psa.post_note(ticket_id=wb.ticket_id, kind=NoteKind(wb.note_kind), text=wb.text, marker=wb.marker)
-            async with self.deps.uow_factory() as uow:  # recorded at once: a later retry never re-posts
-                row = await uow.writebacks.get(account_id=wb.account_id, writeback_id=wb.id or 0)
-                assert row is not None
-                row.external_note_id, row.note_posted_at = str(note.id), self.deps.clock.now()
-                await uow.commit()
-            wb.external_note_id = str(note.id)
-        where = "resolution note" if wb.kind == WriteupKind.RESOLVE else "internal analysis note (not customer-visible)"
-        parts = [f"Posted the {where} to ConnectWise ticket #{wb.ticket_id} (note {wb.external_note_id})."]
-        actual = None
-        if wb.target_status_id is None:
-            parts.append(f"Status unchanged: no {STATUS_PREF[WriteupKind(wb.kind)]} is set for this account.")
-        else:
-            change = await psa.change_status(ticket_id=wb.ticket_id, status_id=wb.target_status_id)
-            actual = change.actual_status_name
-            parts.append(f"Ticket status is now '{actual}' (verified).")
-        if wb.time_entry_minutes:
-            entry = await psa.add_time_entry(ticket_id=wb.ticket_id, minutes=wb.time_entry_minutes,
-                                             notes="Troubleshooting session (ResolutionFlow)", marker=wb.marker)
-            parts.append(f"Logged {wb.time_entry_minutes} min of working time (entry {entry.id}).")
-        return await self._finish(wb, DONE_OUTCOME[WriteupKind(wb.kind)], " ".join(parts), actual_status=actual)
+    def _delivery(self, wb: Writeback, psa: Psa) -> Delivery:
+        return Delivery(self.deps, wb, psa, worker_id=self.worker_id, psa_name=psa_name(self.deps))
 
     async def _finish(self, wb: Writeback, outcome: str, message: str, actual_status: str | None = None) -> WritebackResult:
         event = WritebackEvent.DELIVER if outcome in DONE_OUTCOME.values() else WritebackEvent.GIVE_UP
@@ -152,7 +176,8 @@ class WritebackService:
         async with self.deps.uow_factory() as uow:
             row = await uow.writebacks.get(account_id=wb.account_id, writeback_id=wb.id or 0)
             assert row is not None
-            row.outcome, row.detail, row.actual_status = outcome, message, actual_status
+            row.outcome, row.detail = outcome, message
+            row.actual_status = actual_status or row.actual_status
             if not await uow.writebacks.finish(writeback_id=wb.id or 0, worker_id=self.worker_id, status=status,
                                                now=self.deps.clock.now()):
                 return self._result(wb, None, "another worker finished this writeback")
@@ -175,7 +200,8 @@ class WritebackService:
             if row is not None and row.lease_owner == self.worker_id:
                 row.lease_until, row.detail = self.deps.clock.now() + timedelta(seconds=delay), reason
                 await uow.commit()
-        return self._result(wb, None, f"ConnectWise is unreachable ({reason}); trying again in {delay} s.", retrying=True)
+        return self._result(wb, None, f"{psa_name(self.deps)} is unreachable ({reason}); trying again in {delay} s.",
+                            retrying=True)
 
     def _result(self, wb: Writeback, outcome: str | None, message: str, retrying: bool = False) -> WritebackResult:
         return WritebackResult(writeback_id=wb.id or 0, session_id=wb.session_id, account_id=wb.account_id,
@@ -193,7 +219,8 @@ class WritebackService:
         return results
 
     async def retry(self, *, actor: Actor, session_id: int) -> Writeback:
-        """A failed writeback goes back to the queue; the note it already posted is not posted again."""
+        """A failed writeback goes back to the queue. Steps already done are not done again (the
+        note, a logged time entry); the failed step runs with the configuration as it is now."""
         async with self.deps.uow_factory() as uow:
             member = await load_member(uow, actor)
             require_worker(member)
@@ -206,5 +233,11 @@ class WritebackService:
             wb = failed[-1]
             wb.status = next_writeback_status(wb.status, WritebackEvent.RETRY)
             wb.lease_owner, wb.lease_until, wb.attempts, wb.finished_at = None, None, 0, None
+            if wb.time_outcome == "failed":
+                wb.time_outcome = None
             await uow.commit()
         return wb
+
+
+class _Lease:
+    lost = False

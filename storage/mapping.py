@@ -44,6 +44,8 @@ ENTITY_TABLES: tuple[tuple[type[Any], Table], ...] = (
     (models.DraftTemplate, tables.draft_templates),
     (models.Writeback, tables.writebacks),
     (models.PsaConnection, tables.psa_connections),
+    (models.BoardStatus, tables.psa_board_statuses),
+    (models.PsaMemberLink, tables.psa_member_links),
     (platform.TenantLink, tables.tenant_links),
     (platform.InboundDelivery, tables.inbound_deliveries),
     (platform.SurfaceRef, tables.surface_refs),

@@ -16,12 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.events import Event
 from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
 from core.ports.people import AccountRepository, MemberRepository
-from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
+from core.ports.platform import (
+    BoardStatusRepository,
+    ConnectCodeRepository,
+    PsaConnectionRepository,
+    PsaMemberLinkRepository,
+    SurfaceRefRepository,
+    TenantRepository,
+)
 from core.ports.queues import InboundRepository, TurnRepository, WritebackRepository
 from core.ports.session import FactRepository, FixRepository, SessionRepository, StepRepository, TaskItemRepository
 from storage.mapping import TrackingSession, start_mappers
 from storage.repositories import (
     SqlAccountRepository,
+    SqlBoardStatusRepository,
     SqlConnectCodeRepository,
     SqlDraftTemplateRepository,
     SqlFactRepository,
@@ -31,6 +39,7 @@ from storage.repositories import (
     SqlMemberRepository,
     SqlNotificationRepository,
     SqlPsaConnectionRepository,
+    SqlPsaMemberLinkRepository,
     SqlSessionRepository,
     SqlStepRepository,
     SqlSurfaceRefRepository,
@@ -62,6 +71,8 @@ class SqlUnitOfWork:
     drafts: DraftTemplateRepository
     writebacks: WritebackRepository
     psa_connections: PsaConnectionRepository
+    board_statuses: BoardStatusRepository
+    psa_members: PsaMemberLinkRepository
     tenants: TenantRepository
     inbound: InboundRepository
     surface_refs: SurfaceRefRepository
@@ -97,6 +108,8 @@ class SqlUnitOfWork:
         self.drafts = SqlDraftTemplateRepository(session)
         self.writebacks = SqlWritebackRepository(session)
         self.psa_connections = SqlPsaConnectionRepository(session)
+        self.board_statuses = SqlBoardStatusRepository(session)
+        self.psa_members = SqlPsaMemberLinkRepository(session)
         self.tenants = SqlTenantRepository(session)
         self.inbound = SqlInboundRepository(session)
         self.surface_refs = SqlSurfaceRefRepository(session)

@@ -15,7 +15,14 @@ from typing import Protocol, Self
 from core.events import Event
 from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
 from core.ports.people import AccountRepository, MemberRepository
-from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
+from core.ports.platform import (
+    BoardStatusRepository,
+    ConnectCodeRepository,
+    PsaConnectionRepository,
+    PsaMemberLinkRepository,
+    SurfaceRefRepository,
+    TenantRepository,
+)
 from core.ports.queues import InboundRepository, TurnRepository, WritebackRepository
 from core.ports.session import FactRepository, FixRepository, SessionRepository, StepRepository, TaskItemRepository
 
@@ -38,6 +45,8 @@ class UnitOfWork(Protocol):
     drafts: DraftTemplateRepository
     writebacks: WritebackRepository
     psa_connections: PsaConnectionRepository
+    board_statuses: BoardStatusRepository
+    psa_members: PsaMemberLinkRepository
     tenants: TenantRepository
     inbound: InboundRepository
     surface_refs: SurfaceRefRepository

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from core.models import PsaConnection
+from core.models import BoardStatus, PsaConnection, PsaMemberLink, StatusRole
 from core.platform import ConnectCode, SurfaceRef, TenantLink
 
 
@@ -14,6 +14,28 @@ class PsaConnectionRepository(Protocol):
     async def get(self, *, account_id: int) -> PsaConnection | None: ...
     async def put(self, connection: PsaConnection) -> PsaConnection:
         """Insert, or replace the account's existing connection (one per account)."""
+        ...
+
+
+class BoardStatusRepository(Protocol):
+    """Which status each board's tickets move to on resolve / escalate (R40)."""
+
+    async def list(self, *, account_id: int) -> list[BoardStatus]:
+        """By board name, board id, then role."""
+        ...
+
+    async def get(self, *, account_id: int, board_id: int, role: StatusRole) -> BoardStatus | None: ...
+    async def put(self, status: BoardStatus) -> BoardStatus:
+        """Insert, or replace the account's choice for (board, role)."""
+        ...
+
+    async def delete(self, *, account_id: int, board_id: int, role: StatusRole) -> bool: ...
+
+
+class PsaMemberLinkRepository(Protocol):
+    async def get(self, *, account_id: int, member_id: int) -> PsaMemberLink | None: ...
+    async def put(self, link: PsaMemberLink) -> PsaMemberLink:
+        """Insert, or replace the member's link (one per member)."""
         ...
 
 

@@ -80,6 +80,15 @@ class WritebackRepository(Protocol):
         back (lease cleared) for a retry; 'done'/'failed' set finished_at."""
         ...
 
+    async def record_step(self, *, writeback_id: int, worker_id: str, values: dict[str, object]) -> bool:
+        """Set step columns (note_*, time_*, status_outcome, actual_status, detail) in one
+        conditional UPDATE, only while worker_id holds the running row's lease (R39)."""
+        ...
+
+    async def renew_lease(self, *, entity_id: int, worker_id: str, lease_until: datetime) -> bool:
+        """Extend the lease of a running row this worker holds; False when it is no longer its."""
+        ...
+
     async def count_open(self, *, account_id: int | None = None) -> int: ...
 
 

@@ -14,7 +14,12 @@ from storage.repositories.platform import (
     SqlSurfaceRefRepository,
     SqlTenantRepository,
 )
-from storage.repositories.psa import SqlPsaConnectionRepository, SqlWritebackRepository
+from storage.repositories.psa import (
+    SqlBoardStatusRepository,
+    SqlPsaConnectionRepository,
+    SqlPsaMemberLinkRepository,
+    SqlWritebackRepository,
+)
 from storage.repositories.session_parts import (
     SqlFactRepository,
     SqlFixRepository,
@@ -26,6 +31,8 @@ from storage.repositories.turns import SqlTurnRepository
 
 __all__ = [
     "SqlAccountRepository",
+    "SqlBoardStatusRepository",
+    "SqlPsaMemberLinkRepository",
     "SqlConnectCodeRepository",
     "SqlDraftTemplateRepository",
     "SqlFactRepository",

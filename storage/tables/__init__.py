@@ -11,10 +11,18 @@ from __future__ import annotations
 from storage.tables._base import metadata
 from storage.tables.handoff import draft_templates, handoffs, notifications, writeups
 from storage.tables.people import accounts, member_identities, members
-from storage.tables.platform import connect_codes, psa_connections, surface_refs, tenant_links
+from storage.tables.platform import (
+    connect_codes,
+    psa_board_statuses,
+    psa_connections,
+    psa_member_links,
+    surface_refs,
+    tenant_links,
+)
 from storage.tables.queues import inbound_deliveries, pending_turns, writebacks
 from storage.tables.session import facts, fixes, session_counters, sessions, steps, task_items
 
 __all__ = ["metadata", "accounts", "members", "member_identities", "sessions", "steps", "task_items", "facts",
            "session_counters", "fixes", "handoffs", "writeups", "notifications", "draft_templates", "pending_turns",
-           "writebacks", "inbound_deliveries", "psa_connections", "tenant_links", "surface_refs", "connect_codes"]
+           "writebacks", "inbound_deliveries", "psa_connections", "psa_board_statuses", "psa_member_links", "tenant_links",
+           "surface_refs", "connect_codes"]

@@ -3,27 +3,57 @@ the surfaces' own references and the one-time connect codes."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from storage.columns import json_type
+from core.models import StatusRole
+from storage.columns import StrEnumType, json_type
 from storage.tables._base import _account_id, _at, _id, _ref, metadata
 
-# One ConnectWise connection per account; the private key is stored only encrypted (by core).
+# One PSA connection per account: the adapter's named settings, and its secrets each encrypted by core.
 psa_connections = Table(
     "psa_connections",
     metadata,
     _id(),
     _account_id(),
-    Column("site", String(255), nullable=False),
-    Column("company_id", String(255), nullable=False),
-    Column("public_key", String(255), nullable=False),
-    Column("client_id", String(255), nullable=False),
-    Column("private_key_encrypted", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("settings", json_type(), nullable=False),
+    Column("secrets_encrypted", json_type(), nullable=False),
     _at("updated_at"),
     _ref("updated_by", "members"),
-    Column("kind", String(32), nullable=False),
-    Column("codebase", String(255), nullable=True),
     UniqueConstraint("account_id"),
+)
+
+
+# The status each board's tickets move to on resolve / escalate (R40), one per (board, role).
+psa_board_statuses = Table(
+    "psa_board_statuses",
+    metadata,
+    _id(),
+    _account_id(),
+    Column("board_id", Integer, nullable=False),
+    Column("board_name", Text, nullable=False),
+    Column("role", StrEnumType(StatusRole), nullable=False),
+    Column("status_id", Integer, nullable=False),
+    Column("status_name", Text, nullable=False),
+    Column("closes", Boolean, nullable=False),
+    _at("updated_at"),
+    _ref("updated_by", "members"),
+    UniqueConstraint("account_id", "board_id", "role"),
+)
+
+
+# Who each member is in the PSA (R40): time entries are logged as that PSA member.
+psa_member_links = Table(
+    "psa_member_links",
+    metadata,
+    _id(),
+    _account_id(),
+    _ref("member_id", "members"),
+    Column("psa_member_id", Integer, nullable=False),
+    Column("psa_member_name", Text, nullable=False),
+    Column("matched_by", String(16), nullable=False),
+    _at("updated_at"),
+    UniqueConstraint("account_id", "member_id"),
 )
 
 

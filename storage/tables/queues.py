@@ -29,7 +29,8 @@ pending_turns = Table(
 )
 
 
-# The PSA outbox (R17, R19, R20). The unique key makes enqueueing the same writeup twice a Conflict;
+# The PSA outbox (R17, R19, R20, R39); each step (note, time, status) keeps its own state.
+# The unique key makes enqueueing the same writeup twice a Conflict;
 # workers pick by (status, created_at) across accounts, like pending_turns.
 writebacks = Table(
     "writebacks",
@@ -43,18 +44,23 @@ writebacks = Table(
     Column("ticket_id", Integer, nullable=False),
     Column("note_kind", String(32), nullable=False),
     Column("text", Text, nullable=False),
-    Column("marker", String(255), nullable=False),
     Column("idempotency_key", String(255), nullable=False),
     _at("created_at"),
     _ref("created_by", "members"),
-    Column("target_status_id", Integer, nullable=True),
     Column("time_entry_minutes", Integer, nullable=True),
+    _at("time_started_at", nullable=True),
     Column("status", StrEnumType(WritebackStatus), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("lease_owner", String(255), nullable=True),
     _at("lease_until", nullable=True),
+    _at("note_attempted_at", nullable=True),
     Column("external_note_id", String(255), nullable=True),
     _at("note_posted_at", nullable=True),
+    _at("time_attempted_at", nullable=True),
+    Column("time_entry_id", String(255), nullable=True),
+    Column("time_outcome", String(64), nullable=True),
+    Column("time_detail", Text, nullable=True),
+    Column("status_outcome", String(64), nullable=True),
     Column("outcome", String(64), nullable=True),
     Column("detail", Text, nullable=True),
     Column("actual_status", Text, nullable=True),

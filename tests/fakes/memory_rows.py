@@ -17,6 +17,7 @@ from typing import Any
 from core.errors import Conflict
 from core.models import (
     Account,
+    BoardStatus,
     DraftTemplate,
     Fact,
     Fix,
@@ -26,6 +27,7 @@ from core.models import (
     Notification,
     PendingTurn,
     PsaConnection,
+    PsaMemberLink,
     Session,
     Step,
     TaskItem,
@@ -49,7 +51,7 @@ class SessionCounter:
 
 ENTITIES: tuple[type[Any], ...] = (
     Account, Member, MemberIdentity, Session, Step, TaskItem, Fact, Fix, Handoff, Writeup,
-    PendingTurn, Notification, DraftTemplate, Writeback, PsaConnection, TenantLink, InboundDelivery,
+    PendingTurn, Notification, DraftTemplate, Writeback, PsaConnection, BoardStatus, PsaMemberLink, TenantLink, InboundDelivery,
     SurfaceRef, ConnectCode, SessionCounter,
 )  # fmt: skip
 
@@ -74,6 +76,8 @@ FOREIGN_KEYS: dict[type[Any], dict[str, type[Any]]] = {
     DraftTemplate: {"session_id": Session, "fix_id": Fix, "created_by": Member},
     Writeback: {"session_id": Session, "writeup_id": Writeup, "created_by": Member},
     PsaConnection: {"updated_by": Member},
+    BoardStatus: {"updated_by": Member},
+    PsaMemberLink: {"member_id": Member},
     TenantLink: {},
     InboundDelivery: {},  # not scoped: stored before its account is known
     SurfaceRef: {"session_id": Session},
@@ -91,6 +95,8 @@ UNIQUE_KEYS: dict[type[Any], tuple[tuple[str, ...], ...]] = {
     Fact: (("session_id", "seq"),),
     Writeback: (("account_id", "idempotency_key"),),
     PsaConnection: (("account_id",),),
+    BoardStatus: (("account_id", "board_id", "role"),),
+    PsaMemberLink: (("account_id", "member_id"),),
     TenantLink: (("platform", "external_id"),),
     InboundDelivery: (("platform", "key"),),
     SurfaceRef: (("account_id", "surface", "key"),),

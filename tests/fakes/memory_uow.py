@@ -22,7 +22,14 @@ from typing import Any, Self
 from core.events import Event
 from core.ports.handoff import DraftTemplateRepository, HandoffRepository, NotificationRepository, WriteupRepository
 from core.ports.people import AccountRepository, MemberRepository
-from core.ports.platform import ConnectCodeRepository, PsaConnectionRepository, SurfaceRefRepository, TenantRepository
+from core.ports.platform import (
+    BoardStatusRepository,
+    ConnectCodeRepository,
+    PsaConnectionRepository,
+    PsaMemberLinkRepository,
+    SurfaceRefRepository,
+    TenantRepository,
+)
 from core.ports.queues import InboundRepository, TurnRepository, WritebackRepository
 from core.ports.session import FactRepository, FixRepository, SessionRepository, StepRepository, TaskItemRepository
 from tests.fakes.memory_repos import (
@@ -47,7 +54,12 @@ from tests.fakes.memory_repos_platform import (
     MemorySurfaceRefs,
     MemoryTenants,
 )
-from tests.fakes.memory_repos_psa import MemoryPsaConnections, MemoryWritebacks
+from tests.fakes.memory_repos_psa import (
+    MemoryBoardStatuses,
+    MemoryPsaConnections,
+    MemoryPsaMemberLinks,
+    MemoryWritebacks,
+)
 from tests.fakes.memory_rows import (
     FOREIGN_KEYS,
     UNIQUE_KEYS,
@@ -81,6 +93,8 @@ class MemoryUnitOfWork:
     drafts: DraftTemplateRepository
     writebacks: WritebackRepository
     psa_connections: PsaConnectionRepository
+    board_statuses: BoardStatusRepository
+    psa_members: PsaMemberLinkRepository
     tenants: TenantRepository
     inbound: InboundRepository
     surface_refs: SurfaceRefRepository
@@ -109,6 +123,7 @@ class MemoryUnitOfWork:
         self.turns, self.notifications = MemoryTurns(self), MemoryNotifications(self)
         self.drafts = MemoryDrafts(self)
         self.writebacks, self.psa_connections = MemoryWritebacks(self), MemoryPsaConnections(self)
+        self.board_statuses, self.psa_members = MemoryBoardStatuses(self), MemoryPsaMemberLinks(self)
         self.tenants, self.inbound = MemoryTenants(self), MemoryInbound(self)
         self.surface_refs, self.connect_codes = MemorySurfaceRefs(self), MemoryConnectCodes(self)
         return self

@@ -101,9 +101,8 @@ async def test_0002_upgrades_a_populated_0001_database_and_downgrades_back(
         async with factory() as uow:
             assert await uow.accounts.get_by_name(name="Acme IT") is not None
             await uow.psa_connections.put(PsaConnection(
-                account_id=account_id, site="na.myconnectwise.net", company_id="acme",
-                public_key="pub", client_id="cid", private_key_encrypted="enc", updated_at=when,
-                updated_by=member.id or 0))  # fmt: skip
+                account_id=account_id, kind="connectwise", settings={"site": "na.myconnectwise.net"},
+                secrets_encrypted={"private_key": "enc"}, updated_at=when, updated_by=member.id or 0))  # fmt: skip
             await uow.commit()
         async with engine.begin() as connection:
             assert await connection.run_sync(_schema_diff) == []
@@ -170,7 +169,7 @@ async def test_0006_gives_existing_accounts_utc_and_downgrades_back(own_sql_back
         async with factory() as uow:
             account = await uow.accounts.get_by_name(name="Acme IT")
             assert account is not None and account.time_zone == "UTC"
-            assert account.preferences == {"cw_time_entries": True}
+            assert account.preferences == {"time_entries": True}  # renamed by 0008, kept
             account.time_zone = "Europe/Amsterdam"
             await uow.commit()
         async with factory() as uow:
@@ -261,3 +260,38 @@ def test_alembic_command_line_uses_the_packaged_ini(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "cli.db") as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(rev,) for rev in sorted(db.head_revisions())]
+
+
+async def test_0008_converts_a_connection_and_prefs_without_decrypting(own_sql_backend: tuple[str, str]) -> None:
+    """A ConnectWise connection of the old shape becomes vendor-neutral settings with the encrypted
+    key moved as it is; the per-account status ids go (statuses are per board now)."""
+    _, url = own_sql_backend
+    engine = db.make_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to, "upgrade", "0007")
+        account_id = await _old_account(engine, "Acme IT", when)
+        async with engine.begin() as connection:
+            await connection.execute(accounts.update().where(accounts.c.id == account_id).values(
+                preferences={"cw_resolved_status_id": 104, "cw_time_entries": True, "other": 1}))
+            member_id = (await connection.execute(text(
+                "INSERT INTO members (account_id, name, role, created_at, active) "
+                "VALUES (:a, 'Dana', 'admin', :w, true) RETURNING id"), {"a": account_id, "w": when})).scalar_one()
+            await connection.execute(text(
+                "INSERT INTO psa_connections (account_id, site, company_id, public_key, client_id, "
+                "private_key_encrypted, updated_at, updated_by, kind, codebase) VALUES "
+                "(:a, 'na.myconnectwise.net', 'acme', 'pub', 'cid', 'gAAAA-token', :w, :m, 'connectwise', "
+                "'v2025_1/')"), {"a": account_id, "w": when, "m": member_id})
+        await db.upgrade(engine)
+        async with factory() as uow:
+            connection_row = await uow.psa_connections.get(account_id=account_id)
+            account = await uow.accounts.get(account_id=account_id)
+        assert connection_row is not None and account is not None
+        assert connection_row.settings == {"site": "na.myconnectwise.net", "company": "acme", "public_key": "pub",
+                                           "client_id": "cid", "codebase": "v2025_1/"}
+        assert connection_row.secrets_encrypted == {"private_key": "gAAAA-token"}
+        assert account.preferences == {"time_entries": True, "other": 1}
+    finally:
+        await engine.dispose()
