@@ -63,11 +63,12 @@ class Unset:
 UNSET = Unset()
 
 
-def _pick(codes: PsaList[WorkCode], wanted: int, what: str, reason: str, deps: Deps) -> WorkCode:
-    for code in codes:
-        if code.id == wanted:
-            return code
-    raise InvalidInput(f"{wanted} is not a {what} in {psa_name(deps)}.", reason=reason, params={"id": wanted})
+def _pick(codes: PsaList[WorkCode], wanted: int) -> WorkCode | None:
+    return next((code for code in codes if code.id == wanted), None)
+
+
+def _unknown_code(wanted: int, what: str, reason: str, deps: Deps) -> InvalidInput:
+    return InvalidInput(f"{wanted} is not a {what} in {psa_name(deps)}.", reason=reason, params={"id": wanted})
 
 
 class PsaSettingsService:
@@ -188,10 +189,14 @@ class PsaSettingsService:
         if isinstance(work_type_id, int) or isinstance(work_role_id, int):
             async with self.link.client(actor.account_id) as psa:
                 if isinstance(work_type_id, int):
-                    code = _pick(await psa.work_types(), work_type_id, "work type", "psa.work_type_unknown", self.deps)
+                    code = _pick(await psa.work_types(), work_type_id)
+                    if code is None:
+                        raise _unknown_code(work_type_id, "work type", "psa.work_type_unknown", self.deps)
                     values[WORK_TYPE_PREF] = {"id": code.id, "name": code.name}
                 if isinstance(work_role_id, int):
-                    code = _pick(await psa.work_roles(), work_role_id, "work role", "psa.work_role_unknown", self.deps)
+                    code = _pick(await psa.work_roles(), work_role_id)
+                    if code is None:
+                        raise _unknown_code(work_role_id, "work role", "psa.work_role_unknown", self.deps)
                     values[WORK_ROLE_PREF] = {"id": code.id, "name": code.name}
         for key, value in ((WORK_TYPE_PREF, work_type_id), (WORK_ROLE_PREF, work_role_id)):
             if value is None:

@@ -17,8 +17,8 @@ from core.deps import Deps
 from core.errors import DomainError
 from core.models import Member, StatusRole, Writeback, WriteupKind
 from core.ports.psa import Psa
-from core.psa import NoteKind, PsaRefused, PsaUnavailable, TimeEntryRequest
-from core.psa_members import PsaMemberUnmatched, psa_member_for
+from core.psa import NoteKind, PsaUnavailable, TimeEntryRequest
+from core.psa_members import psa_member_for
 from core.psa_time import time_settings
 
 # How far before our own attempt a PSA-side creation time may read: the PSA's clock is not ours.
@@ -83,7 +83,14 @@ class Delivery:
                                                 since=wb.note_attempted_at - CLOCK_SKEW)
             if note is None:
                 await self._record(note_attempted_at=self.deps.clock.now())
-                note = await self.psa.post_note(ticket_id=wb.ticket_id, kind=kind, text=wb.text)
+                try:
+                    note = await self.psa.post_note(ticket_id=wb.ticket_id, kind=kind, text=wb.text)
+                except PsaUnavailable as exc:  # it may have landed: look once now, else a later attempt looks
+                    assert wb.note_attempted_at is not None
+                    note = await self.psa.find_note(ticket_id=wb.ticket_id, kind=kind, text=wb.text,
+                                                    since=wb.note_attempted_at - CLOCK_SKEW) if exc.maybe_applied else None
+                    if note is None:
+                        raise
             await self._record(external_note_id=str(note.id), note_posted_at=self.deps.clock.now())
         self.report.parts.append(f"Posted the {where} to {self.psa_name} ticket #{wb.ticket_id} (note {wb.external_note_id}).")
 
@@ -101,15 +108,18 @@ class Delivery:
                 entry = await self.psa.find_time_entry(request)
             if entry is None:
                 await self._record(time_attempted_at=self.deps.clock.now())
-                entry = await self.psa.add_time_entry(request)
-        except (PsaRefused, PsaMemberUnmatched) as exc:
-            await self._record(time_outcome="failed", time_detail=exc.message)
-            raise TimeEntryFailed(exc.message) from None
+                try:
+                    entry = await self.psa.add_time_entry(request)
+                except PsaUnavailable as exc:  # as for the note: look once before handing back
+                    entry = await self.psa.find_time_entry(request) if exc.maybe_applied else None
+                    if entry is None:
+                        raise
         except PsaUnavailable:
             raise
-        except DomainError as exc:  # permissions, bad settings: also the time step's own failure
+        except DomainError as exc:  # refused, unmatched, permissions, bad settings: the time step's own failure
             await self._record(time_outcome="failed", time_detail=exc.message)
-            raise TimeEntryFailed(exc.message) from None
+            raise TimeEntryFailed(exc.message, reason="writeback.time_entry_failed",
+                                  params={"cause": exc.reason or exc.code}) from None
         await self._record(time_entry_id=str(entry.id), time_outcome="logged", time_detail=None)
         self.report.parts.append(f"Logged {minutes} min of working time as {self._member_name} (entry {entry.id}).")
 
@@ -150,7 +160,8 @@ class Delivery:
         statuses = await self.psa.board_statuses(choice.board_id)
         if not statuses.warning and all(s.id != choice.status_id for s in statuses):
             raise DomainError(f"The {role.value} status '{choice.status_name}' is no longer a status of the board "
-                              f"'{board}'. An admin chooses another in settings.")
+                              f"'{board}'. An admin chooses another in settings.", reason="writeback.status_not_on_board",
+                              params={"role": role.value, "status": choice.status_name, "board": board})
         change = await self.psa.change_status(ticket_id=wb.ticket_id, status_id=choice.status_id)
         await self._record(status_outcome="verified", actual_status=change.actual_status_name)
         self.report.actual_status = change.actual_status_name

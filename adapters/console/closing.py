@@ -8,7 +8,6 @@ from adapters.console.console import Console, command
 from core.accounts import parse_pref_value
 from core.errors import InvalidInput
 from core.metric import parse_period
-from core.psa_link import CW_FIELDS
 
 
 @command("queue")
@@ -25,23 +24,18 @@ async def _stats(c: Console, rest: str) -> None:
 
 @command("prefs", "/prefs [key=value ...]")
 async def _prefs(c: Console, rest: str) -> None:
-    """Account preferences; the cw_* keys are the ConnectWise connection (keys encrypted, never shown)."""
+    """Account preferences. The PSA connection and its settings are `/psa`'s (secrets never shown)."""
     values: dict[str, object] = {}
-    connection: dict[str, str] = {}
     for pair in rest.split():
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise InvalidInput(m.USAGE.format(usage="/prefs [key=value ...]"))
-        if key in CW_FIELDS:
-            connection[key] = value
-        else:
-            values[key] = parse_pref_value(value)
-    if connection:
-        await c.engine.psa.configure(actor=c.actor, values=connection)
+        if key.lower().startswith("cw_"):
+            raise InvalidInput(m.PREFS_PSA_MOVED)
+        values[key] = parse_pref_value(value)
     prefs = (await c.engine.accounts.set_preferences(actor=c.actor, values=values) if values
              else await c.engine.accounts.preferences(actor=c.actor))
-    shown = {**prefs, **await c.engine.psa.shown_settings(actor=c.actor)}
-    c.say(*([m.PREFS_LINE.format(key=k, value=v) for k, v in sorted(shown.items())] or [m.PREFS_EMPTY]))
+    c.say(*([m.PREFS_LINE.format(key=k, value=v) for k, v in sorted(prefs.items())] or [m.PREFS_EMPTY]))
 
 
 @command("connect", "/connect")

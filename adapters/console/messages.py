@@ -18,13 +18,13 @@ HELP = """Commands (plain text is a chat turn in the current session):
   /confirm  /notyet            answer the assistant's outcome proposal
   {preview:<28} preview the note or the escalation package
   {resolve:<28} resolve (the note from the preview; +time logs working time)
-  {link:<28} link a ConnectWise ticket     /retry  retry a failed writeback
+  {link:<28} link a ticket, or search open ones   /retry  retry a failed writeback
   {escalate:<28} escalate, optionally to a colleague
   {park:<28} set the session aside
   /queue                       escalations awaiting pickup   {pickup}
   /stats [7d|30d|90d]          pickup-to-first-action metric
-  /prefs [key=value ...]       account preferences (admins set them; cw_site, cw_company,
-                               cw_public_key, cw_private_key, cw_client_id connect ConnectWise)
+  /prefs [key=value ...]       account preferences (admins set them)
+  /psa                         the PSA: connect, test, statuses per board, time entries, your member
   /help   /quit"""
 
 ASSISTANT_OFF = ("The assistant is off (no ANTHROPIC_API_KEY). Everything else works: add facts and fixes by hand; "
@@ -87,6 +87,8 @@ SESSIONS_EMPTY = "No sessions yet: /new <problem> starts one."
 SESSION_LINE = "{marker} #{id} [{status}] {title} — {handler}"
 PREFS_EMPTY = "No preferences set."
 PREFS_LINE = "  {key} = {value}"
+PREFS_PSA_MOVED = ("The PSA is set up with /psa: /psa connect key=value … connects it, /psa statuses and /psa time "
+                   "choose statuses per board and how time is logged.")
 STATS_HEAD = "Pickup-to-first-action, last {days} days: {n_claimed} claimed, {n_with_action} with an action."
 STATS_LINE = "  average {avg} · median {median} · p95 {p95}"
 NOTIFY = "📣 {text}"
@@ -133,3 +135,40 @@ CLOSING_DETAIL = {(OutcomeCode.RESOLVED, True): RESOLVED_PSA_DETAIL, (OutcomeCod
                   (OutcomeCode.ESCALATED, False): ESCALATED_LOCAL_DETAIL}
 ESCALATED_TARGET = " Target: {name}."
 PREVIEW_KINDS = {"resolve": "Resolution note", "escalate": "Escalation package"}
+
+# The PSA settings (/psa …) and ticket search (/link <words>).
+PSA_USAGE = ("Usage: /psa [connect key=value … | test | boards | statuses <board> resolved=<status|none> "
+             "escalated=<status|none> | time [on|off] [type=<id|none>] [role=<id|none>] [billable=<option>] | "
+             "members | me [member]]")
+PSA_HEAD = "{psa}: {state}"
+PSA_CONNECTED = "connected"
+PSA_NOT_CONNECTED = "not connected (an admin runs /psa connect key=value …: {keys})"
+PSA_SETTING = "  {key} = {value}"
+PSA_BOARD_STATUS = "  board {board}, {role}: {status}{closes}"
+PSA_ROLES = {"resolved": "on resolve", "escalated": "on escalate"}
+PSA_CHOICE = "{role}: {status}"
+PSA_NO_BOARD_STATUS = "  No board statuses chosen: /psa boards lists them, /psa statuses <board> resolved=<status> chooses."
+PSA_CLOSES = " (closes the ticket)"
+PSA_TIME = "  time entries {state}: work type {work_type} · work role {work_role} · billable {billable}"
+PSA_TIME_DEFAULT = "as the PSA decides"
+PSA_ME = "  you are {psa} member {name} (#{id}, matched by {how})"
+PSA_ME_NONE = "  you are not matched to a {psa} member: /psa me finds you by e-mail, /psa me <member> chooses."
+PSA_CHECK_OK = "✓ {psa} answered: the connection works{member}."
+PSA_CHECK_MEMBER = " as API member {name}"
+PSA_CHECK_PROBLEM = "✗ {message}"
+PSA_DISCOVERED = "  found {key} = {value}"
+PSA_BOARD = "Board {id} {name}{chosen}"
+PSA_BOARD_CHOSEN = " — {choices}"
+PSA_STATUS_LINE = "    {id:>6} {name}{closed}"
+PSA_STATUS_CLOSED = " (closed)"
+PSA_LIST_WARNING = "  (!) {warning}"
+PSA_WORK_CODE = "    {id:>6} {name}{default}"
+PSA_WORK_DEFAULT = " (the PSA's default)"
+PSA_WORK_TYPES = "  Work types (type=<id>):"
+PSA_WORK_ROLES = "  Work roles (role=<id>):"
+PSA_MEMBER = "    {id:>6} {name} ({identifier}{email})"
+PSA_NONE = "none"
+SEARCH_HEAD = "Open tickets matching “{text}”:"
+SEARCH_LINE = "  #{id} {summary} — {company} · {board} · {status}"
+SEARCH_EMPTY = "No open ticket matches “{text}”."
+SEARCH_NEXT = "/link <number> links one of them."

@@ -9,6 +9,7 @@ from typing import TextIO
 
 import adapters.console.actions  # registers the action commands
 import adapters.console.closing  # noqa: F401  (registers the account-level commands)
+import adapters.console.psa  # noqa: F401  (registers /psa and the ticket search of /link)
 from adapters.console import messages as m
 from adapters.console import render
 from adapters.console.console import Console

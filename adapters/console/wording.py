@@ -16,9 +16,15 @@ OVERRIDES: dict[str, str] = {
     "session.problem_missing": "Describe the problem to start a session, e.g. /new <problem>.",
     "session.awaiting_pickup": "{message} /pickup {session_id}",
     "ticket.ref_invalid": "That is not a ticket number: use /link 12345, #12345 or a ticket URL.",
-    "time_entries.off": "Time entries are off for this account; an admin turns them on with /prefs {pref}=true.",
-    "psa.not_configured": ("ConnectWise is not set up for this account: an admin sets cw_site, cw_company, "
-                           "cw_public_key, cw_private_key and cw_client_id with /prefs."),
+    "time_entries.off": "Time entries are off for this account; an admin turns them on with /psa time on.",
+    "psa.not_configured": "{psa} is not set up for this account: an admin connects it with /psa connect key=value … (/psa lists the keys).",
+    "psa.status_not_on_board": "{message} /psa boards lists each board's own statuses.",
+    "psa.board_unknown": "{message} /psa boards lists the boards.",
+    "psa.work_type_unknown": "{message} /psa time lists the work types.",
+    "psa.work_role_unknown": "{message} /psa time lists the work roles.",
+    "psa.member_unknown": "{message} /psa members lists them.",
+    "psa.member_no_email": "{message} /psa me <member> chooses your member; /psa members lists them.",
+    "psa.member_not_found": "{message} /psa me <member> chooses your member; /psa members lists them.",
     "prefs.empty": "Give at least one key=value: /prefs key=value …",
     "metric.period_unknown": "The period is 7d, 30d or 90d: /stats 30d",
 }

@@ -1,5 +1,5 @@
-"""PSA clients behind `core.psa.Psa`. ConnectWise Manage first (R34)."""
+"""PSA adapters behind `core.ports.psa`. ConnectWise Manage first (R34)."""
 
-from adapters.psa.connectwise import ConnectWiseClient
+from adapters.psa.connectwise import ConnectWiseClient, ConnectWiseProvider
 
-__all__ = ["ConnectWiseClient"]
+__all__ = ["ConnectWiseClient", "ConnectWiseProvider"]

@@ -16,29 +16,22 @@ from typing import Any
 
 import httpx
 
-from adapters.psa import conditions, permissions
+from adapters.psa import conditions, cw_site, permissions
 from adapters.psa.cw_api import ConnectWiseApi
-from adapters.psa.mapping import (
-    NOTE_FLAGS,
-    check_marker,
-    last_line,
-    member_from,
-    note_kind,
-    site_root,
-    status_from,
-    ticket_from,
-    with_marker,
-)
-from adapters.psa.note_text import note_text
+from adapters.psa.cw_check import check_connection
+from adapters.psa.cw_notes import NoteWriter
+from adapters.psa.cw_site import CwSettings, cw_settings, ui_root
+from adapters.psa.mapping import board_from, member_from, status_from, ticket_from, work_code_from
 from adapters.psa.time_entries import TimeEntryWriter
-from core.clock import SystemClock
 from core.errors import InvalidInput
-from core.ports.services import Clock
 from core.psa import (
+    ConnectionReport,
     NoteKind,
     PostedNote,
+    PsaBoard,
     PsaCredentials,
     PsaError,
+    PsaField,
     PsaList,
     PsaMember,
     PsaNotFound,
@@ -51,6 +44,8 @@ from core.psa import (
     Ticket,
     TicketStatus,
     TimeEntry,
+    TimeEntryRequest,
+    WorkCode,
 )
 
 log = logging.getLogger("adapters.psa.connectwise")
@@ -67,7 +62,7 @@ class ConnectWiseClient:
 
     def __init__(
         self,
-        credentials: PsaCredentials,
+        credentials: PsaCredentials | CwSettings,
         *,
         api_version: str = "2022.1",
         timeout: float = 15,
@@ -76,11 +71,11 @@ class ConnectWiseClient:
         base_url: str | None = None,
         backoff_base: float = 0.5,
         max_retry_after: float = 30.0,
-        clock: Clock | None = None,
     ) -> None:
-        self._ui_root = site_root(credentials)
+        self._settings = credentials if isinstance(credentials, CwSettings) else cw_settings(credentials)
+        self._timeout, self._transport, self._base_url_given = timeout, transport, base_url is not None
         self._api = ConnectWiseApi(
-            credentials,
+            self._settings,
             api_version=api_version,
             timeout=timeout,
             max_retries=max_retries,
@@ -89,13 +84,16 @@ class ConnectWiseClient:
             backoff_base=backoff_base,
             max_retry_after=max_retry_after,
         )
-        self._max_retries = max(0, max_retries)
-        self._time_entries = TimeEntryWriter(
-            self._api, clock=clock or SystemClock(), max_retries=self._max_retries
-        )
+        self._notes = NoteWriter(self._api)
+        self._time_entries = TimeEntryWriter(self._api)
 
     def __repr__(self) -> str:
-        return f"ConnectWiseClient({self._ui_root!r})"
+        return f"ConnectWiseClient({self._settings.site!r}, company={self._settings.company_id!r})"
+
+    @property
+    def codebase(self) -> str | None:
+        """Known once stored or discovered from the site."""
+        return self._api.codebase
 
     async def aclose(self) -> None:
         await self._api.aclose()
@@ -109,7 +107,7 @@ class ConnectWiseClient:
     # ---- tickets --------------------------------------------------------------------------
 
     def _ticket(self, raw: Any) -> Ticket:
-        return ticket_from(raw, ui_root=self._ui_root)
+        return ticket_from(raw, ui_root=ui_root(self._settings, self._api.codebase))
 
     async def get_ticket(self, ticket_id: int) -> Ticket:
         ref = conditions.id_literal(ticket_id, what="ticket number")
@@ -122,7 +120,7 @@ class ConnectWiseClient:
         text: str | None = None,
         company_id: int | None = None,
         board_id: int | None = None,
-        status_id: int | None = None,
+        open_only: bool = True,
         limit: int = 25,
     ) -> PsaList[Ticket]:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
@@ -132,7 +130,7 @@ class ConnectWiseClient:
             conditions.contains_text("summary", stripped) if stripped else None,
             _optional_id("company/id", company_id, "company id"),
             _optional_id("board/id", board_id, "board id"),
-            _optional_id("status/id", status_id, "status id"),
+            conditions.equals_bool("closedFlag", False) if open_only else None,
         )
         params: dict[str, Any] = {"orderBy": "id desc"}
         if where:
@@ -140,6 +138,24 @@ class ConnectWiseClient:
         return await self._degrading_list(
             "service/tickets", what="tickets", params=params, limit=limit, convert=self._ticket
         )
+
+    async def list_boards(self) -> PsaList[PsaBoard]:
+        return await self._degrading_list(
+            "service/boards", what="the service boards", convert=board_from,
+            params={"conditions": conditions.equals_bool("inactiveFlag", False), "orderBy": "name asc"},
+        )  # fmt: skip
+
+    async def work_types(self) -> PsaList[WorkCode]:
+        return await self._degrading_list(
+            "time/workTypes", what="the work types", convert=work_code_from,
+            params={"conditions": conditions.equals_bool("inactiveFlag", False), "orderBy": "name asc"},
+        )  # fmt: skip
+
+    async def work_roles(self) -> PsaList[WorkCode]:
+        return await self._degrading_list(
+            "time/workRoles", what="the work roles", convert=work_code_from,
+            params={"conditions": conditions.equals_bool("inactiveFlag", False), "orderBy": "name asc"},
+        )  # fmt: skip
 
     async def board_statuses(self, board_id: int) -> PsaList[TicketStatus]:
         ref = conditions.id_literal(board_id, what="board id")
@@ -172,49 +188,11 @@ class ConnectWiseClient:
 
     # ---- notes ----------------------------------------------------------------------------
 
-    async def post_note(
-        self, *, ticket_id: int, kind: NoteKind, text: str, marker: str | None = None
-    ) -> PostedNote:
-        ref = conditions.id_literal(ticket_id, what="ticket number")
-        kind = NoteKind(kind)
-        if not text or not text.strip():
-            raise InvalidInput("A note needs some text.")
-        if marker is not None:
-            marker = check_marker(marker)
-        body = {"text": with_marker(note_text(text), marker), **NOTE_FLAGS[kind]}  # plain text (R38)
-        attempt = 0
-        while True:
-            try:
-                raw = await self._api.request(
-                    "POST", f"service/tickets/{ref}/notes", what=f"a note on ticket #{ref}",
-                    json=body, idempotent=False,
-                )  # fmt: skip
-            except PsaUnavailable:
-                # The note may have landed. Without a marker we cannot tell: never risk two notes.
-                if marker is None or attempt >= self._max_retries:
-                    raise
-                attempt += 1
-                existing = await self.find_note_by_marker(ticket_id=ticket_id, marker=marker)
-                if existing is not None:
-                    return existing
-                continue
-            if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
-                raise PsaError(f"ConnectWise did not confirm the note on ticket #{ref}.")
-            return PostedNote(id=raw["id"], ticket_id=ticket_id, kind=kind)
+    async def post_note(self, *, ticket_id: int, kind: NoteKind, text: str, member_id: int | None = None) -> PostedNote:
+        return await self._notes.post(ticket_id=ticket_id, kind=kind, text=text, member_id=member_id)
 
-    async def find_note_by_marker(self, *, ticket_id: int, marker: str) -> PostedNote | None:
-        """Scans the ticket's notes for one whose last line is the marker. A permission failure
-        raises: a blind "not found" here could produce a duplicate note (R19)."""
-        ref = conditions.id_literal(ticket_id, what="ticket number")
-        marker = check_marker(marker)
-        notes = await self._api.get_all(
-            f"service/tickets/{ref}/notes", what=f"the notes of ticket #{ref}",
-            params={"orderBy": "id asc"},
-        )  # fmt: skip
-        for note in notes:
-            if isinstance(note.get("id"), int) and last_line(str(note.get("text") or "")) == marker:
-                return PostedNote(id=note["id"], ticket_id=ticket_id, kind=note_kind(note))
-        return None
+    async def find_note(self, *, ticket_id: int, kind: NoteKind, text: str, since: datetime) -> PostedNote | None:
+        return await self._notes.find(ticket_id=ticket_id, kind=kind, text=text, since=since)
 
     # ---- status ---------------------------------------------------------------------------
 
@@ -231,7 +209,7 @@ class ConnectWiseClient:
             requested, detail = await self._describe_status(after, wanted)
             actual = after.status_name or f"status #{after.status_id}"
             log.warning("ConnectWise ignored status %s on ticket #%s (kept %s)", wanted, ref, actual)
-            raise PsaVerificationError(ticket_id, requested, actual, detail=detail)
+            raise PsaVerificationError(ticket_id, requested, actual, detail=detail, psa_name=cw_site.DISPLAY_NAME)
         return StatusChange(
             ticket_id=ticket_id,
             requested_status_id=wanted,
@@ -259,6 +237,18 @@ class ConnectWiseClient:
             "system/members", what="the ConnectWise members", convert=member_from,
             params={"conditions": conditions.equals_bool("inactiveFlag", False), "orderBy": "id asc"},
         )  # fmt: skip
+
+    async def find_member_by_email(self, email: str) -> PsaMember | None:
+        """Compared here, case-insensitively, over the active members: a conditions `=` on e-mail
+        would depend on the server's collation."""
+        wanted = email.strip().lower() if isinstance(email, str) else ""
+        if not wanted:
+            return None
+        members = await self.list_members()
+        if members.warning:
+            raise PsaPermissionError(permissions.MEMBERS_INQUIRE, members.warning)
+        found = [m for m in members if m.email and m.email.strip().lower() == wanted]
+        return found[0] if len(found) == 1 else None
 
     async def _schedule_entries(self, ticket_ref: str, member_ref: str) -> list[dict[str, Any]]:
         where = conditions.all_of(
@@ -330,18 +320,32 @@ class ConnectWiseClient:
 
     # ---- working time ---------------------------------------------------------------------
 
-    async def add_time_entry(
-        self,
-        *,
-        ticket_id: int,
-        minutes: int,
-        notes: str,
-        member_id: int | None = None,
-        started_at: datetime | None = None,
-        marker: str | None = None,
-    ) -> TimeEntry:
-        """See `time_entries.py`: a billable ServiceTicket time entry, idempotent by marker."""
-        return await self._time_entries.add(
-            ticket_id=ticket_id, minutes=minutes, notes=notes, member_id=member_id,
-            started_at=started_at, marker=marker,
-        )  # fmt: skip
+    async def add_time_entry(self, entry: TimeEntryRequest) -> TimeEntry:
+        return await self._time_entries.add(entry)
+
+    async def find_time_entry(self, entry: TimeEntryRequest) -> TimeEntry | None:
+        return await self._time_entries.find(entry)
+
+    # ---- setup ------------------------------------------------------------------------------
+
+    async def check_connection(self) -> ConnectionReport:
+        return await check_connection(self._api, self._settings, timeout=self._timeout,
+                                      transport=self._transport, base_url_given=self._base_url_given)
+
+
+class ConnectWiseProvider:
+    """ConnectWise as the composition root plugs it in (`core.ports.psa.PsaProvider`)."""
+
+    kind = cw_site.KIND
+    display_name = cw_site.DISPLAY_NAME
+    fields: tuple[PsaField, ...] = cw_site.FIELDS
+
+    def __init__(self, *, timeout: float = 15, base_url: str | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None, **options: Any) -> None:
+        self._timeout, self._base_url, self._transport, self._options = timeout, base_url, transport, options
+
+    def open(self, credentials: PsaCredentials) -> ConnectWiseClient:
+        if credentials.kind != self.kind:
+            raise InvalidInput(f"This account's PSA connection is for {credentials.kind}, not ConnectWise.")
+        return ConnectWiseClient(credentials, timeout=self._timeout, base_url=self._base_url,
+                                 transport=self._transport, **self._options)

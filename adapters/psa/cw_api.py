@@ -2,8 +2,12 @@
 
 Kept apart from the operations so every request gets the same treatment:
 - 429 waits for Retry-After (capped), always retried: ConnectWise did not process the request.
-- 5xx and timeouts back off exponentially with jitter, but only for idempotent requests; a POST
-  that may have landed is not replayed blindly (the caller checks its marker first, R19).
+- 5xx and timeouts back off exponentially with jitter, but only for idempotent requests. A POST
+  that may have landed is never replayed here: it raises PsaUnavailable(maybe_applied=True) and the
+  outbox looks for what it wrote before writing again (R39).
+- A 400 on a write is ConnectWise refusing it (a closed ticket, an unknown work role): PsaRefused
+  with ConnectWise's own words, which retrying unchanged will not fix.
+- The base URL is found lazily from the site when the codebase is not stored (`cw_site.py`).
 - Logs carry method, path, query and status — never headers, so never the credentials.
 """
 
@@ -19,18 +23,13 @@ from typing import Any
 
 import httpx
 
-from adapters.psa.mapping import site_root
+from adapters.psa.cw_site import CompanyUnknown, CwSettings, api_base_url, discover_codebase, tls_context
 from adapters.psa.permissions import permission_for
-from core.psa import PsaCredentials, PsaError, PsaNotFound, PsaPermissionError, PsaUnavailable
+from core.psa import PsaError, PsaNotFound, PsaPermissionError, PsaRefused, PsaUnavailable
 
 log = logging.getLogger("adapters.psa.connectwise")
 
 MAX_PAGE_SIZE = 1000
-
-
-def default_base_url(credentials: PsaCredentials) -> str:
-    """`https://{site}/{codebase}apis/3.0/` as ConnectWise documents it (PLATFORM_NOTES §4)."""
-    return f"{site_root(credentials)}apis/3.0/"
 
 
 def parse_retry_after(value: str | None, *, cap: float) -> float | None:
@@ -70,12 +69,20 @@ def _cw_message(response: httpx.Response) -> str | None:
     return " ".join(parts)[:500] or None
 
 
+class CredentialsRefused(PsaError):
+    """A 401; `said` is ConnectWise's own message, which names the clientId when that is wrong."""
+
+    def __init__(self, message: str, *, said: str | None) -> None:
+        super().__init__(message)
+        self.said = said or ""
+
+
 class ConnectWiseApi:
     """Thin async JSON client for `apis/3.0`. Raises PSA domain errors, never httpx ones."""
 
     def __init__(
         self,
-        credentials: PsaCredentials,
+        settings: CwSettings,
         *,
         api_version: str,
         timeout: float,
@@ -88,23 +95,44 @@ class ConnectWiseApi:
         self._max_retries = max(0, max_retries)
         self._backoff_base = backoff_base
         self._max_retry_after = max_retry_after
+        self._settings, self._timeout, self._transport = settings, timeout, transport
+        self._base_known = base_url is not None or settings.codebase is not None
+        self.codebase = settings.codebase
         self._client = httpx.AsyncClient(
-            base_url=(base_url or default_base_url(credentials)).rstrip("/") + "/",
-            auth=httpx.BasicAuth(
-                f"{credentials.company_id}+{credentials.public_key}", credentials.private_key
-            ),
+            base_url=(base_url or api_base_url(settings, settings.codebase)).rstrip("/") + "/",
+            auth=httpx.BasicAuth(f"{settings.company_id}+{settings.public_key}", settings.private_key),
             headers={
-                "clientId": credentials.client_id,
+                "clientId": settings.client_id,
                 "Accept": f"application/vnd.connectwise.com+json; version={api_version}",
                 "User-Agent": "ResolutionFlow",
             },
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
+            verify=tls_context(),
         )
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def ensure_base_url(self) -> None:
+        """Finds the codebase from the site the first time it is needed (not stored yet)."""
+        if self._base_known:
+            return
+        try:
+            codebase = await discover_codebase(self._settings, timeout=self._timeout, transport=self._transport)
+        except CompanyUnknown:
+            raise PsaError(f"The ConnectWise site {self._settings.site} does not know the company "
+                           f"'{self._settings.company_id}'. Check the company id in the settings.") from None
+        except httpx.HTTPError:
+            raise PsaUnavailable(f"The ConnectWise site {self._settings.site} could not be reached; "
+                                 "check the site name, or try again shortly.") from None
+        self.use_codebase(codebase)
+
+    def use_codebase(self, codebase: str) -> None:
+        self.codebase = codebase
+        self._client.base_url = httpx.URL(api_base_url(self._settings, codebase))
+        self._base_known = True
 
     def _backoff(self, attempt: int) -> float:
         return float(self._backoff_base * (2.0**attempt) * (1 + random.random()))
@@ -123,6 +151,7 @@ class ConnectWiseApi:
         """One call, with retries; returns the decoded JSON (None for an empty body).
         `what` names the resource for error messages, e.g. "ticket #42"; `permission` overrides
         the endpoint's default when the body decides what is needed (closing a ticket)."""
+        await self.ensure_base_url()
         attempt = 0
         while True:
             started = time.monotonic()
@@ -139,7 +168,8 @@ class ConnectWiseApi:
                     await asyncio.sleep(delay)
                     continue
                 raise PsaUnavailable(
-                    f"ConnectWise {kind} while reading or writing {what}; try again shortly."
+                    f"ConnectWise {kind} while reading or writing {what}; try again shortly.",
+                    maybe_applied=not idempotent and not never_sent,
                 ) from None
             log.debug(
                 "ConnectWise %s %s params=%s -> %s in %.0f ms",
@@ -164,7 +194,7 @@ class ConnectWiseApi:
             if status < 300:
                 return self._decode(response, what)
             permission = permission or permission_for(method, path)
-            raise self._error(response, permission=permission, what=what)
+            raise self._error(response, permission=permission, what=what, write=not idempotent)
 
     def _decode(self, response: httpx.Response, what: str) -> Any:
         if not response.content:
@@ -174,7 +204,7 @@ class ConnectWiseApi:
         except ValueError:
             raise PsaError(f"ConnectWise sent an unreadable answer for {what}.") from None
 
-    def _error(self, response: httpx.Response, *, permission: str, what: str) -> PsaError:
+    def _error(self, response: httpx.Response, *, permission: str, what: str, write: bool = False) -> PsaError:
         status = response.status_code
         said = _cw_message(response)
         suffix = f" ConnectWise said: {said}" if said else ""
@@ -187,14 +217,17 @@ class ConnectWiseApi:
         if status == 404:
             return PsaNotFound(f"ConnectWise has no {what}.{suffix}")
         if status == 401:
-            return PsaError(
+            return CredentialsRefused(
                 "ConnectWise did not accept the API credentials (company id, public/private key "
-                f"or clientId). Check the ConnectWise settings of this account.{suffix}"
+                f"or clientId). Check the ConnectWise settings of this account.{suffix}", said=said
             )
+        if status in (400, 409, 422):
+            return PsaRefused(f"ConnectWise refused {what}.{suffix}")
         if status == 429:
             return PsaUnavailable(f"ConnectWise is rate limiting requests for {what}; try again shortly.")
         if status >= 500:
-            return PsaUnavailable(f"ConnectWise failed ({status}) on {what}; try again shortly.{suffix}")
+            return PsaUnavailable(f"ConnectWise failed ({status}) on {what}; try again shortly.{suffix}",
+                                  maybe_applied=write)
         return PsaError(f"ConnectWise rejected the request for {what} ({status}).{suffix}")
 
     async def get_all(

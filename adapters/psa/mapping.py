@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import InvalidInput
-from core.psa import NoteKind, PsaCredentials, PsaError, PsaMember, Ticket, TicketStatus
-
-DEFAULT_CODEBASE = "v4_6_release/"
-MAX_MARKER_LENGTH = 120
+from core.psa import NoteKind, PsaBoard, PsaError, PsaMember, Ticket, TicketStatus, WorkCode
 
 NOTE_FLAGS: dict[NoteKind, dict[str, bool]] = {
     # R17: the customer sees the resolution, flagged as the ticket's resolution.
@@ -35,13 +31,6 @@ NOTE_FLAGS: dict[NoteKind, dict[str, bool]] = {
 }
 
 
-def site_root(credentials: PsaCredentials) -> str:
-    """`https://{site}/{codebase}` — the root of both the UI and `apis/3.0/`."""
-    site = credentials.site.strip().rstrip("/")
-    site = site if "://" in site else f"https://{site}"
-    return f"{site}/{(credentials.codebase or DEFAULT_CODEBASE).strip('/')}/"
-
-
 def ref_id(value: Any) -> int | None:
     return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), int) else None
 
@@ -64,6 +53,7 @@ def ticket_from(raw: Any, *, ui_root: str) -> Ticket:
         status_id=ref_id(raw.get("status")),
         status_name=ref_name(raw.get("status")),
         owner_member_id=ref_id(raw.get("owner")),
+        closed=bool(raw.get("closedFlag")),
         url=f"{ui_root}ConnectWise.aspx?locale=en_US&routeTo=ServiceFV&recid={ticket_id}",
     )
 
@@ -101,28 +91,23 @@ def note_kind(note: dict[str, Any]) -> NoteKind:
     return NoteKind.DISCUSSION
 
 
-def last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+def board_from(raw: dict[str, Any]) -> PsaBoard | None:
+    if raw.get("inactiveFlag") or not isinstance(raw.get("id"), int):
+        return None
+    return PsaBoard(id=raw["id"], name=str(raw.get("name") or f"board #{raw['id']}"))
 
 
-def check_marker(marker: str) -> str:
-    """Idempotency markers (R19) are one short line, so "the last line is the marker" is exact."""
-    marker = marker.strip() if isinstance(marker, str) else ""
-    if not marker or len(marker) > MAX_MARKER_LENGTH or "\n" in marker or "\r" in marker:
-        raise InvalidInput(f"A writeback marker is one line of 1–{MAX_MARKER_LENGTH} characters.")
-    return marker
+def work_code_from(raw: dict[str, Any]) -> WorkCode | None:
+    """A work type or role; ConnectWise marks the account's default work type `overallDefaultFlag`."""
+    if raw.get("inactiveFlag") or not isinstance(raw.get("id"), int):
+        return None
+    return WorkCode(id=raw["id"], name=str(raw.get("name") or f"#{raw['id']}"),
+                    default=bool(raw.get("overallDefaultFlag")))
 
 
-def with_marker(text: str, marker: str | None) -> str:
-    """The text as written to ConnectWise: the marker, when given, as its own last line."""
-    body = text.rstrip()
-    return f"{body}\n\n{marker}" if marker is not None else body
-
-
-def without_marker(text: str, marker: str | None) -> str:
-    """Inverse of `with_marker`, for reporting back what the caller wrote."""
-    body = text.rstrip()
-    if marker is not None and last_line(body) == marker:
-        body = body[: -len(marker)].rstrip()
-    return body
+def same_text(stored: str, written: str) -> bool:
+    """Whether a note or entry ConnectWise holds is the one we wrote: ConnectWise may turn line
+    breaks into CRLF and trim trailing blanks, so those are not differences."""
+    def norm(text: str) -> str:
+        return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"))
+    return norm(stored) == norm(written)

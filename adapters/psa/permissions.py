@@ -15,6 +15,7 @@ TICKET_STATUS_EDIT = (
     "Service Desk › Close Service Tickets)"
 )
 BOARD_SETUP_INQUIRE = "System › Table Setup (Inquire level, Service / Service Board)"
+WORK_SETUP_INQUIRE = "System › Table Setup (Inquire level, Time / Work Types and Work Roles)"
 MEMBERS_INQUIRE = "System › Member Maintenance (Inquire level)"
 SCHEDULING_INQUIRE = "Service Desk › Resource Scheduling (Inquire level)"
 SCHEDULING_ADD = "Service Desk › Resource Scheduling (Add level)"
@@ -29,7 +30,8 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"^service/tickets(/\d+)?(/notes)?$", TICKETS_INQUIRE),
         ("POST", r"^service/tickets/\d+/notes$", TICKETS_EDIT),
         ("PATCH", r"^service/tickets/\d+$", TICKETS_EDIT),
-        ("GET", r"^service/boards/\d+/statuses$", BOARD_SETUP_INQUIRE),
+        ("GET", r"^service/boards(/\d+/statuses)?$", BOARD_SETUP_INQUIRE),
+        ("GET", r"^time/work(Types|Roles)$", WORK_SETUP_INQUIRE),
         ("GET", r"^system/members(/\d+)?$", MEMBERS_INQUIRE),
         ("GET", r"^schedule/entries(/\d+)?$", SCHEDULING_INQUIRE),
         ("POST", r"^schedule/entries$", SCHEDULING_ADD),

@@ -1,32 +1,29 @@
-"""Working time on a ticket as ConnectWise time entries (MSPs bill by them; offered on Resolve).
+"""Working time on a ticket as ConnectWise time entries (R40: as the engineer, before closing).
 
 - `POST time/entries` charged to the ticket (`chargeToType: "ServiceTicket"`, `chargeToId`), with
   `timeStart`/`timeEnd` in ConnectWise's UTC format `YYYY-MM-DDTHH:MM:SSZ`, `actualHours` equal to
-  the span, billable, and not copied into the ticket's discussion (the resolution note says it).
-- Idempotent like notes (R19): the marker is the notes' last line. With one, an entry already
-  carrying it is returned instead of logging twice, and after an ambiguous failure (5xx, read
-  timeout: the entry may have landed) we look again before any new POST. Without one, an
-  ambiguous failure is raised as is: a second billable entry costs the customer money.
+  the span, the engineer's `member`, the account's `workType`/`workRole` and `billableOption`
+  (left out when the account leaves it to the work type), and not copied into the ticket's
+  discussion (the resolution note says it). Field names: pyconnectwise models TimeEntry.
+- One POST, never replayed: an answer that may have been lost raises PsaUnavailable(maybe_applied)
+  and the outbox asks `find` before logging again. Nothing of ours is written into the notes: the
+  entry is recognised by ticket, member, start and notes, which the outbox keeps the same.
+- ConnectWise answers 400 for time on a closed ticket: PsaRefused with its words.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.psa import conditions
 from adapters.psa.cw_api import ConnectWiseApi
-from adapters.psa.mapping import check_marker, last_line, ref_id, with_marker, without_marker
+from adapters.psa.mapping import ref_id, same_text
 from core.errors import InvalidInput
-from core.ports.services import Clock
-from core.psa import PsaError, PsaUnavailable, TimeEntry, check_time_entry_minutes
-
-log = logging.getLogger("adapters.psa.connectwise")
+from core.psa import BillableOption, PsaError, TimeEntry, TimeEntryRequest, check_time_entry_minutes
 
 CHARGE_TO_SERVICE_TICKET = "ServiceTicket"
 CW_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-BILLABLE = "Billable"
 
 
 def cw_time(moment: datetime) -> str:
@@ -46,24 +43,46 @@ def parse_cw_time(value: Any) -> datetime | None:
         return None
 
 
-def time_entry_body(
-    *, ticket_id: int, minutes: int, notes: str, member_id: int | None, start: datetime
-) -> dict[str, Any]:
-    """The POST body. `start` is cut to whole seconds first, so `timeEnd - timeStart` is exactly
-    `minutes` and `actualHours` (unrounded) never exceeds the span."""
-    start = start.astimezone(UTC).replace(microsecond=0) if start.tzinfo else start
+BILLABLE_OPTIONS = {
+    BillableOption.BILLABLE: "Billable",
+    BillableOption.DO_NOT_BILL: "DoNotBill",
+    BillableOption.NO_CHARGE: "NoCharge",
+}
+
+
+def cw_date_literal(moment: datetime) -> str:
+    """A moment as a conditions date literal, `[2026-12-04T01:00:00Z]`."""
+    return f"[{cw_time(moment)}]"
+
+
+def entry_start(entry: TimeEntryRequest) -> datetime:
+    start = entry.started_at
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise InvalidInput("The start of the working time needs a time zone.")
+    return start.astimezone(UTC).replace(microsecond=0)
+
+
+def time_entry_body(entry: TimeEntryRequest) -> dict[str, Any]:
+    """The POST body. The start is cut to whole seconds first, so `timeEnd - timeStart` is exactly
+    the minutes and `actualHours` (unrounded) never exceeds the span."""
+    start = entry_start(entry)
     body: dict[str, Any] = {
         "chargeToType": CHARGE_TO_SERVICE_TICKET,
-        "chargeToId": ticket_id,
+        "chargeToId": entry.ticket_id,
         "timeStart": cw_time(start),
-        "timeEnd": cw_time(start + timedelta(minutes=minutes)),
-        "actualHours": minutes / 60,
-        "notes": notes,
-        "billableOption": BILLABLE,
+        "timeEnd": cw_time(start + timedelta(minutes=entry.minutes)),
+        "actualHours": entry.minutes / 60,
+        "notes": entry.notes,
         "addToDetailDescriptionFlag": False,
     }
-    if member_id is not None:
-        body["member"] = {"id": member_id}
+    if entry.member_id is not None:
+        body["member"] = {"id": entry.member_id}
+    if entry.work_type_id is not None:
+        body["workType"] = {"id": entry.work_type_id}
+    if entry.work_role_id is not None:
+        body["workRole"] = {"id": entry.work_role_id}
+    if entry.billable in BILLABLE_OPTIONS:
+        body["billableOption"] = BILLABLE_OPTIONS[entry.billable]
     return body
 
 
@@ -76,81 +95,53 @@ def entry_minutes(raw: dict[str, Any]) -> int:
     return round((end - start).total_seconds() / 60) if start and end else 0
 
 
-def time_entry_from(raw: Any, *, ticket_id: int, marker: str | None) -> TimeEntry:
+def time_entry_from(raw: Any, *, ticket_id: int) -> TimeEntry:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
         raise PsaError(f"ConnectWise did not confirm the time entry on ticket #{ticket_id}.")
-    return TimeEntry(
-        id=raw["id"],
-        ticket_id=ticket_id,
-        member_id=ref_id(raw.get("member")),
-        minutes=entry_minutes(raw),
-        notes=without_marker(str(raw.get("notes") or ""), marker),
-    )
+    return TimeEntry(id=raw["id"], ticket_id=ticket_id, member_id=ref_id(raw.get("member")),
+                     minutes=entry_minutes(raw), notes=str(raw.get("notes") or ""))
+
+
+def _checked(entry: TimeEntryRequest) -> TimeEntryRequest:
+    conditions.id_literal(entry.ticket_id, what="ticket number")
+    check_time_entry_minutes(entry.minutes)
+    for value, what in ((entry.member_id, "member id"), (entry.work_type_id, "work type id"),
+                        (entry.work_role_id, "work role id")):
+        if value is not None:
+            conditions.id_literal(value, what=what)
+    if not isinstance(entry.notes, str) or not entry.notes.strip():
+        raise InvalidInput("A time entry needs notes saying what the time was spent on.")
+    entry_start(entry)
+    return entry
 
 
 class TimeEntryWriter:
-    """`add_time_entry` of the ConnectWise client, kept apart to keep modules small."""
+    """`add_time_entry` / `find_time_entry` of the ConnectWise client, kept apart to keep modules small."""
 
-    def __init__(self, api: ConnectWiseApi, *, clock: Clock, max_retries: int) -> None:
+    def __init__(self, api: ConnectWiseApi) -> None:
         self._api = api
-        self._clock = clock
-        self._max_retries = max(0, max_retries)
 
-    async def add(
-        self,
-        *,
-        ticket_id: int,
-        minutes: int,
-        notes: str,
-        member_id: int | None = None,
-        started_at: datetime | None = None,
-        marker: str | None = None,
-    ) -> TimeEntry:
-        ref = int(conditions.id_literal(ticket_id, what="ticket number"))
-        minutes = check_time_entry_minutes(minutes)
-        if member_id is not None:
-            conditions.id_literal(member_id, what="member id")
-        if not isinstance(notes, str) or not notes.strip():
-            raise InvalidInput("A time entry needs notes saying what the time was spent on.")
-        if marker is not None:
-            marker = check_marker(marker)
-        start = started_at if started_at is not None else self._clock.now() - timedelta(minutes=minutes)
-        body = time_entry_body(
-            ticket_id=ref, minutes=minutes, notes=with_marker(notes, marker), member_id=member_id, start=start
-        )
-        if marker is not None and (existing := await self.find_by_marker(ticket_id=ref, marker=marker)):
-            return existing  # logged by an earlier attempt: never bill twice (R19)
-        attempt = 0
-        while True:
-            try:
-                raw = await self._api.request(
-                    "POST", "time/entries", what=f"a time entry on ticket #{ref}", json=body, idempotent=False
-                )
-            except PsaUnavailable:
-                # The entry may have landed. Without a marker we cannot tell: never risk two.
-                if marker is None or attempt >= self._max_retries:
-                    raise
-                attempt += 1
-                if existing := await self.find_by_marker(ticket_id=ref, marker=marker):
-                    log.info("ConnectWise time entry on ticket #%s had landed despite the failure", ref)
-                    return existing
-                continue
-            return time_entry_from(raw, ticket_id=ref, marker=marker)
+    async def add(self, entry: TimeEntryRequest) -> TimeEntry:
+        entry = _checked(entry)
+        raw = await self._api.request("POST", "time/entries", what=f"a time entry on ticket #{entry.ticket_id}",
+                                      json=time_entry_body(entry), idempotent=False)
+        return time_entry_from(raw, ticket_id=entry.ticket_id)
 
-    async def find_by_marker(self, *, ticket_id: int, marker: str) -> TimeEntry | None:
-        """The ticket's time entry whose notes end with `marker`. A permission failure raises:
-        a blind "none" here could bill the customer twice."""
-        ref = int(conditions.id_literal(ticket_id, what="ticket number"))
-        marker = check_marker(marker)
+    async def find(self, entry: TimeEntryRequest) -> TimeEntry | None:
+        """The ticket's entry with the same member, start (to the minute) and notes. A permission
+        failure raises: a blind "none" here could bill the customer twice."""
+        entry = _checked(entry)
+        start = entry_start(entry)
         where = conditions.all_of(
-            conditions.equals_id("chargeToId", ref, what="ticket number"),
+            conditions.equals_id("chargeToId", entry.ticket_id, what="ticket number"),
             conditions.equals_text("chargeToType", CHARGE_TO_SERVICE_TICKET),
+            f"timeStart>={cw_date_literal(start - timedelta(minutes=1))}",
+            f"timeStart<={cw_date_literal(start + timedelta(minutes=1))}",
+            conditions.equals_id("member/id", entry.member_id, what="member id") if entry.member_id else None,
         )
-        entries = await self._api.get_all(
-            "time/entries", what=f"the time entries of ticket #{ref}",
-            params={"conditions": where, "orderBy": "id asc"},
-        )  # fmt: skip
-        for entry in entries:
-            if isinstance(entry.get("id"), int) and last_line(str(entry.get("notes") or "")) == marker:
-                return time_entry_from(entry, ticket_id=ref, marker=marker)
+        raws = await self._api.get_all("time/entries", what=f"the time entries of ticket #{entry.ticket_id}",
+                                       params={"conditions": where, "orderBy": "id asc"})
+        for raw in raws:
+            if isinstance(raw.get("id"), int) and same_text(str(raw.get("notes") or ""), entry.notes):
+                return time_entry_from(raw, ticket_id=entry.ticket_id)
         return None

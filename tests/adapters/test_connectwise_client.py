@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.psa.connectwise import ConnectWiseClient
+from adapters.psa.connectwise import ConnectWiseClient, ConnectWiseProvider
 from core.errors import InvalidInput
-from core.psa import NoteKind, Psa, PsaError, PsaNotFound, PsaVerificationError
+from core.ports.psa import Psa
+from core.psa import NoteKind, PsaCredentials, PsaError, PsaNotFound, PsaVerificationError
 from tests.fakes.connectwise_api import FakeConnectWise
 from tests.fakes.connectwise_fixtures import client_for, credentials_for, cw_client, cw_fake
 
@@ -37,16 +39,17 @@ async def test_wrong_client_id_is_a_clear_credentials_error(cw_fake: FakeConnect
             await client.get_ticket(1001)
 
 
-def test_default_base_url_follows_site_and_codebase() -> None:
-    from adapters.psa.cw_api import default_base_url
-    from core.psa import PsaCredentials
-
-    def url(**kw: str) -> str:
-        return default_base_url(PsaCredentials(company_id="a", public_key="b", private_key="c",
-                                               client_id="d", **kw))  # fmt: skip
-
-    assert url(site="na.myconnectwise.net") == "https://na.myconnectwise.net/v4_6_release/apis/3.0/"
-    assert url(site="cw.example.com/", codebase="v2024_1") == "https://cw.example.com/v2024_1/apis/3.0/"
+async def test_the_provider_opens_a_client_from_generic_credentials(cw_fake: FakeConnectWise) -> None:
+    provider = ConnectWiseProvider(timeout=5, base_url=cw_fake.base_url)
+    assert provider.kind == "connectwise" and provider.display_name == "ConnectWise"
+    assert {f.name for f in provider.fields if f.secret} == {"private_key"}
+    credentials = credentials_for(cw_fake.api_keys[0])
+    async with provider.open(credentials) as client:
+        assert (await client.get_ticket(1001)).id == 1001
+    with pytest.raises(InvalidInput, match="autotask"):
+        provider.open(PsaCredentials(kind="autotask", settings=credentials.settings, secrets=credentials.secrets))
+    with pytest.raises(InvalidInput, match="private key"):
+        provider.open(PsaCredentials(kind="connectwise", settings=credentials.settings))
 
 
 async def test_get_ticket_maps_fields_and_links_to_the_ui(cw_client: ConnectWiseClient) -> None:
@@ -97,19 +100,21 @@ async def test_discussion_note_and_empty_text(cw_fake: FakeConnectWise, cw_clien
         await cw_client.post_note(ticket_id=1001, kind=NoteKind.DISCUSSION, text="   ")
 
 
-async def test_marker_is_the_last_line_and_finds_the_note_again(
+async def test_a_note_carries_nothing_of_ours_and_is_found_by_kind_time_and_text(
     cw_fake: FakeConnectWise, cw_client: ConnectWiseClient
 ) -> None:
-    cw_fake.add_note(1001, "someone else's note\nrf:other", detailDescriptionFlag=True)
-    posted = await cw_client.post_note(
-        ticket_id=1001, kind=NoteKind.RESOLUTION, text="Done.\n", marker="rf:resolve:7:3"
-    )
-    assert cw_fake.notes[posted.id]["text"] == "Done.\n\nrf:resolve:7:3"
-    assert await cw_client.find_note_by_marker(ticket_id=1001, marker="rf:resolve:7:3") == posted
-    assert await cw_client.find_note_by_marker(ticket_id=1001, marker="rf:resolve:7") is None
-    assert await cw_client.find_note_by_marker(ticket_id=1002, marker="rf:resolve:7:3") is None
-    with pytest.raises(InvalidInput):
-        await cw_client.post_note(ticket_id=1001, kind=NoteKind.DISCUSSION, text="x", marker="a\nb")
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    cw_fake.add_note(1001, "Done.", detailDescriptionFlag=True)  # same text, another kind
+    posted = await cw_client.post_note(ticket_id=1001, kind=NoteKind.RESOLUTION, text="Done.\n")
+    assert cw_fake.notes[posted.id]["text"] == "Done."
+    assert cw_fake.requests_to("POST", "service/tickets/1001/notes")[0].body["text"] == "Done."
+    assert await cw_client.find_note(ticket_id=1001, kind=NoteKind.RESOLUTION, text="Done.", since=since) == posted
+    assert await cw_client.find_note(ticket_id=1002, kind=NoteKind.RESOLUTION, text="Done.", since=since) is None
+    assert await cw_client.find_note(ticket_id=1001, kind=NoteKind.INTERNAL_ANALYSIS, text="Done.",
+                                     since=since) is None  # fmt: skip
+    lookup = cw_fake.requests_to("GET", "service/tickets/1001/notes")[0]
+    assert "dateCreated>=[" in lookup.query["conditions"]
+    assert "resolutionFlag=true" in lookup.query["conditions"]
 
 
 async def test_status_change_is_written_then_verified_by_reading_back(
@@ -135,8 +140,14 @@ async def test_status_silently_ignored_by_connectwise_is_raised_loudly(
     assert cw_fake.requests_to("PATCH", "service/tickets/1001")[0].status == 200
     assert cw_fake.tickets[1001]["status"]["id"] == 101
     assert (error.ticket_id, error.actual) == (1001, "New")
-    assert str(error).startswith("ConnectWise kept ticket #1001 in 'New' instead of 'status #202'")
+    assert "kept ticket #1001 in 'New' instead of 'status #202'" in str(error)
     assert "not a status of board 'Help Desk'" in str(error)
+
+
+async def test_an_ignored_status_names_connectwise(cw_client: ConnectWiseClient) -> None:
+    with pytest.raises(PsaVerificationError) as caught:
+        await cw_client.change_status(ticket_id=1001, status_id=202)
+    assert str(caught.value).startswith("ConnectWise kept ticket #1001 in 'New' instead of 'status #202'")
 
 
 async def test_board_statuses_are_the_boards_own(cw_client: ConnectWiseClient) -> None:

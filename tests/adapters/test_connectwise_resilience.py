@@ -68,22 +68,23 @@ async def test_5xx_that_outlasts_retries_is_unavailable(cw_fake: FakeConnectWise
             await client.board_statuses(1)
 
 
-async def test_a_post_without_marker_is_not_replayed_after_5xx(
-    cw_fake: FakeConnectWise, cw_client: ConnectWiseClient
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_post_is_never_replayed_after_5xx_and_may_have_landed(
+    cw_fake: FakeConnectWise, cw_client: ConnectWiseClient, status: int
 ) -> None:
-    cw_fake.fail_next(1, status=500)
-    with pytest.raises(PsaUnavailable):
+    cw_fake.fail_next(1, status=status)
+    with pytest.raises(PsaUnavailable) as caught:
         await cw_client.post_note(ticket_id=1001, kind=NoteKind.RESOLUTION, text="x")
+    assert caught.value.maybe_applied is True  # the client cannot tell: the outbox must look first
     assert len(cw_fake.requests_to("POST", "service/tickets/1001/notes")) == 1
 
 
-async def test_a_post_with_marker_checks_before_retrying_and_posts_once(
-    cw_fake: FakeConnectWise, cw_client: ConnectWiseClient
-) -> None:
-    cw_fake.fail_next(1, status=504)
-    posted = await cw_client.post_note(ticket_id=1001, kind=NoteKind.RESOLUTION, text="x", marker="rf:k1")
-    assert [n["id"] for n in cw_fake.notes_of(1001)] == [posted.id]
-    assert cw_fake.requests_to("GET", "service/tickets/1001/notes")  # looked before posting again
+async def test_a_failed_read_is_never_maybe_applied(cw_fake: FakeConnectWise) -> None:
+    cw_fake.fail_next(5, status=503)
+    async with client_for(cw_fake, max_retries=1) as client:
+        with pytest.raises(PsaUnavailable) as caught:
+            await client.get_ticket(1001)
+    assert caught.value.maybe_applied is False
 
 
 async def test_timeouts_become_unavailable(cw_fake: FakeConnectWise) -> None:
@@ -129,6 +130,9 @@ async def test_403_names_the_missing_security_role_permission(
         ("Member Maintenance", lambda c: c.list_members(), permissions.MEMBERS_INQUIRE),
         ("Table Setup", lambda c: c.board_statuses(1), permissions.BOARD_SETUP_INQUIRE),
         ("Service Tickets", lambda c: c.search_tickets(text="printer"), permissions.TICKETS_INQUIRE),
+        ("Table Setup", lambda c: c.list_boards(), permissions.BOARD_SETUP_INQUIRE),
+        ("Table Setup", lambda c: c.work_types(), permissions.WORK_SETUP_INQUIRE),
+        ("Table Setup", lambda c: c.work_roles(), permissions.WORK_SETUP_INQUIRE),
     ],
 )
 async def test_list_reads_refused_for_permissions_degrade_to_empty_with_a_warning(
@@ -164,7 +168,7 @@ async def test_credentials_never_reach_the_logs(cw_fake: FakeConnectWise, caplog
     errors: list[str] = []
     async with client_for(cw_fake) as client:
         await client.get_ticket(1001)
-        await client.post_note(ticket_id=1001, kind=NoteKind.DISCUSSION, text="note", marker="rf:x")
+        await client.post_note(ticket_id=1001, kind=NoteKind.DISCUSSION, text="note")
         await client.change_status(ticket_id=1001, status_id=102)
         cw_fake.deny("Member Maintenance", "Inquire")
         await client.list_members()

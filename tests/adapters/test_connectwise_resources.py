@@ -6,8 +6,10 @@ ticket is the fake's derived string, not anything the client wrote to it.
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.psa.connectwise import ConnectWiseClient
-from core.psa import ResourceChange, ResourceRole
+from core.psa import PsaUnavailable, ResourceChange, ResourceRole
 from tests.fakes.connectwise_api import FakeConnectWise
 from tests.fakes.connectwise_fixtures import cw_client, cw_fake
 
@@ -51,6 +53,26 @@ async def test_adding_twice_changes_nothing_the_second_time(
     assert again.changed is False and again.role is ResourceRole.CO_ASSIGNEE
     assert owner_again == ResourceChange(1002, 501, ResourceRole.OWNER, changed=False)
     assert _entries(cw_fake, 1002) == [(503, 4)]
+    assert len(cw_fake.requests_to("POST", "schedule/entries")) == 1
+
+
+async def test_a_lost_answer_on_the_schedule_entry_is_looked_up_not_replayed(
+    cw_fake: FakeConnectWise, cw_client: ConnectWiseClient
+) -> None:
+    cw_fake.fail_after_write(1)  # stored, then answered 502
+    change = await cw_client.add_resource(ticket_id=1002, member_id=502)
+    assert change == ResourceChange(1002, 502, ResourceRole.CO_ASSIGNEE, changed=True)
+    assert _entries(cw_fake, 1002) == [(502, 4)]
+    assert [r.status for r in cw_fake.requests_to("POST", "schedule/entries")] == [502]
+
+
+async def test_a_failed_schedule_entry_that_did_not_land_is_raised(
+    cw_fake: FakeConnectWise, cw_client: ConnectWiseClient
+) -> None:
+    cw_fake.fail_next_write(1)  # refused 503, nothing stored
+    with pytest.raises(PsaUnavailable):
+        await cw_client.add_resource(ticket_id=1002, member_id=502)
+    assert _entries(cw_fake, 1002) == []
     assert len(cw_fake.requests_to("POST", "schedule/entries")) == 1
 
 

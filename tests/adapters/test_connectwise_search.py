@@ -27,11 +27,21 @@ async def test_company_filter_is_really_applied(cw_fake: FakeConnectWise, cw_cli
     assert "company/id=10" in sent
 
 
-async def test_board_and_status_filters(cw_fake: FakeConnectWise, cw_client: ConnectWiseClient) -> None:
-    cw_fake.tickets[1003]["status"] = {"id": 102, "name": "In Progress"}
-    assert [t.id for t in await cw_client.search_tickets(board_id=1, status_id=102)] == [1003]
+async def test_board_filter(cw_fake: FakeConnectWise, cw_client: ConnectWiseClient) -> None:
     assert [t.id for t in await cw_client.search_tickets(text="PRINTER", board_id=2)] == [2001]
-    assert await cw_client.search_tickets(text="printer", company_id=10, board_id=1, status_id=102) == []
+    assert [t.id for t in await cw_client.search_tickets(text="printer", company_id=20, board_id=1)] == [1003]
+    assert await cw_client.search_tickets(text="printer", company_id=20, board_id=2) == []
+
+
+async def test_only_open_tickets_unless_asked(cw_fake: FakeConnectWise, cw_client: ConnectWiseClient) -> None:
+    cw_fake.add_ticket(1005, "Printer replaced", company_id=10, board_id=1, status_id=104)  # closed status
+    found = await cw_client.search_tickets(text="printer", company_id=10)
+    assert [t.id for t in found] == [2001, 1001]
+    assert "closedFlag=false" in cw_fake.requests_to("GET", "service/tickets")[0].query["conditions"]
+    everything = await cw_client.search_tickets(text="printer", company_id=10, open_only=False)
+    assert [t.id for t in everything] == [2001, 1005, 1001]
+    assert [t.closed for t in everything] == [False, True, False]
+    assert "closedFlag" not in cw_fake.requests_to("GET", "service/tickets")[1].query["conditions"]
 
 
 async def test_a_naive_query_would_leak_other_companies(cw_fake: FakeConnectWise) -> None:

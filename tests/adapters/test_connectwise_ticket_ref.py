@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import DomainError, NotFound
+from adapters.psa.cw_site import cw_settings
+from core.errors import DomainError, InvalidInput, NotFound
 from core.psa import (
     PsaCredentials,
     PsaList,
@@ -79,18 +80,34 @@ def test_never_raises_and_only_returns_valid_ids(text: str) -> None:
 
 def test_credentials_repr_hides_the_private_key() -> None:
     credentials = PsaCredentials(
-        site="na.myconnectwise.net", company_id="acme", public_key="pub", private_key="TOPSECRET",
-        client_id="guid",
+        kind="connectwise",
+        settings={"site": "na.myconnectwise.net", "company": "acme", "public_key": "pub", "client_id": "guid"},
+        secrets={"private_key": "TOPSECRET"},
     )  # fmt: skip
-    assert "TOPSECRET" not in repr(credentials)
-    assert "TOPSECRET" not in str(credentials)
-    assert "TOPSECRET" not in f"{[credentials]}"
-    assert "acme" in repr(credentials)
+    settings = cw_settings(credentials)
+    assert settings.private_key == "TOPSECRET"
+    for shown in (credentials, settings):
+        assert "TOPSECRET" not in repr(shown)
+        assert "TOPSECRET" not in str(shown)
+        assert "TOPSECRET" not in f"{[shown]}"
+        assert "acme" in repr(shown)
+
+
+def test_missing_settings_are_named() -> None:
+    credentials = PsaCredentials(kind="connectwise", settings={"site": "na.myconnectwise.net", "company": " "})
+    with pytest.raises(InvalidInput) as caught:
+        cw_settings(credentials)
+    for label in ("Company id", "public key", "private key", "clientId"):
+        assert label in str(caught.value)
+    assert "Site" not in str(caught.value) and "codebase" not in str(caught.value)
 
 
 def test_verification_error_names_both_statuses() -> None:
-    error = PsaVerificationError(42, "Resolved", "In Progress")
+    error = PsaVerificationError(42, "Resolved", "In Progress", psa_name="ConnectWise")
     assert str(error) == "ConnectWise kept ticket #42 in 'In Progress' instead of 'Resolved'"
+    assert str(PsaVerificationError(42, "Resolved", "New", detail="why")) == (
+        "The PSA kept ticket #42 in 'New' instead of 'Resolved' (why)"
+    )
     assert isinstance(error, DomainError)
     assert (error.ticket_id, error.requested, error.actual) == (42, "Resolved", "In Progress")
 

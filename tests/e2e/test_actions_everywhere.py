@@ -35,7 +35,7 @@ from bot.web import make_web_app
 from core.access import Actor
 from core.actions import SPECS, Action, ActionId, Outcome, OutcomeCode
 from core.errors import Forbidden
-from core.models import FixAuthor, FixStatus, ItemStatus, SessionStatus
+from core.models import BoardStatus, FixAuthor, FixStatus, ItemStatus, SessionStatus, StatusRole
 from tests.e2e.slack.conftest import SECRET, SlackBot, slack_settings
 from tests.e2e.slack.conftest import TEAM as SLACK_TEAM
 from tests.e2e.teams.conftest import (
@@ -71,8 +71,8 @@ FIX = "Restart the print spooler"
 NOTE = "The queue holds 14 jobs"
 PROPOSED = "Only floor 2 is affected"
 TICKET = "1004"
-CONNECT = {"cw_site": "acme.myconnectwise.example", "cw_company": "acme", "cw_public_key": "pub-4f1c",
-           "cw_private_key": "PRIV-9d2e-s3cr3t", "cw_client_id": "5b1d6a0e-client-guid"}
+CONNECT = {"site": "acme.myconnectwise.example", "company": "acme", "public_key": "pub-4f1c",
+           "private_key": "PRIV-9d2e-s3cr3t", "client_id": "5b1d6a0e-client-guid"}
 VIC_T = TeamsUser("29:vic", "Vic", "vic@contoso.example", "aad-vic")
 _problems = itertools.count(1)
 
@@ -341,13 +341,23 @@ class Driver:
         elif kind == "escalated":
             await perform(self.owner, Action(id=ActionId.ESCALATE, session_id=sid, values={"reason": "Over my head"}))
         elif kind == "failed_writeback":
-            await self.app.engine.accounts.set_preferences(actor=self.owner, values={"cw_resolved_status_id": 202})
+            await self._stale_resolved_status()
             await perform(self.owner, Action(id=ActionId.LINK_TICKET, session_id=sid, values={"ticket": TICKET}))
             await perform(self.owner, Action(id=ActionId.RESOLVE, session_id=sid, values={"summary": "Rebuilt"}))
             await self.app.engine.writebacks.drain()
         await self.settle()
         await self.refresh(sid)
         await self.settle()
+
+    async def _stale_resolved_status(self) -> None:
+        """A resolved status saved for the board that is no longer one of its own (another board's
+        id, as a stale setting would hold): checked before use, the writeback fails (R40)."""
+        async with self.app.engine.deps.uow_factory() as uow:
+            await uow.board_statuses.put(BoardStatus(
+                account_id=self.owner.account_id, board_id=1, board_name="Help Desk", role=StatusRole.RESOLVED,
+                status_id=202, status_name="Done", closes=True, updated_at=self.app.engine.deps.clock.now(),
+                updated_by=self.owner.member_id))
+            await uow.commit()
 
 
 # Slack ---------------------------------------------------------------------------------------------

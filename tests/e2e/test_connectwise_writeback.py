@@ -11,13 +11,15 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.psa.cw_api import ConnectWiseApi
+from adapters.psa.cw_site import cw_settings
 from bot.secretbox import new_key
 from tests.e2e.conftest import Rflow
 from tests.fakes.connectwise_api import FakeConnectWise
 from tests.fakes.connectwise_fixtures import credentials_for, seed_demo
 
-CONNECT = ("/prefs cw_site=acme.myconnectwise.example cw_company=acme cw_public_key=pub-4f1c "
-           "cw_private_key=PRIV-9d2e-s3cr3t cw_client_id=5b1d6a0e-client-guid")
+CONNECT = ("/psa connect site=acme.myconnectwise.example company=acme public_key=pub-4f1c "
+           "private_key=PRIV-9d2e-s3cr3t client_id=5b1d6a0e-client-guid")
+STATUSES = "/psa statuses 1 resolved=104 escalated=103"
 
 
 @pytest.fixture
@@ -42,63 +44,86 @@ async def test_link_resolve_verified_and_skipped(psa_rflow: Rflow, cw: FakeConne
 /lane
 /fact The print spooler had 14 stuck jobs
 /resolve Cleared the stuck spooler
-/prefs cw_resolved_status_id=104
+{STATUSES}
+/psa
 /new VPN drops every hour
 /link CW 1002
 /resolve Raised the idle timeout
 """, "--strict")
     out = run.out
     assert run.code == 0, out + run.err
-    assert "cw_private_key = •••••• (set)" in out and "PRIV-9d2e-s3cr3t" not in out + run.err
+    assert "private_key = •••••• (set)" in out and "PRIV-9d2e-s3cr3t" not in out + run.err
+    assert "✓ ConnectWise answered: the connection works" in out
     assert "This mentions ticket #1001: /link 1001 links the session to it." in out
     assert "Linked ConnectWise ticket #1001: Printer offline in accounting — Contoso · Help Desk · New" in out
     assert "ticket #1001 Printer offline in accounting (Contoso · Help Desk · New)" in out
     assert "✓ Posted the resolution note to ConnectWise ticket #1001" in out
-    assert "Status unchanged: no cw_resolved_status_id is set for this account." in out
+    assert "Status unchanged: no resolved status is chosen for the board 'Help Desk'." in out
+    assert "Board 1 Help Desk — on resolve: Resolved, on escalate: Escalated" in out
+    assert "board Help Desk, on resolve: Resolved (closes the ticket)" in out
     assert "Ticket status is now 'Resolved' (verified)." in out
     first, second = cw.notes_of(1001), cw.notes_of(1002)
     assert len(first) == 1 and len(second) == 1
     assert first[0]["resolutionFlag"] is True and first[0]["internalAnalysisFlag"] is False
     assert "The print spooler had 14 stuck jobs" in first[0]["text"]
+    assert "Resolution: Raised the idle timeout" in second[0]["text"]  # the engineer's summary is in the note
     assert cw.ticket_view(1002)["status"]["id"] == 104 and cw.ticket_view(1001)["status"]["id"] == 101
 
 
-async def test_silent_rejection_is_loud_and_retry_never_reposts(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+async def test_a_status_of_another_board_is_refused_when_saved(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
     run = await psa_rflow.console(f"""
 {CONNECT}
-/prefs cw_resolved_status_id=202
+/psa statuses 1 resolved=202
+/psa boards
+/psa
+""")
+    assert "✗ Status 202 is not a status of the board 'Help Desk'; choose one of its own. /psa boards lists each board's own statuses." in run.out
+    assert "Board 2 Projects" in run.out and "   202 Done (closed)" in run.out and "   104 Resolved (closed)" in run.out
+    assert "No board statuses chosen" in run.out
+
+
+async def test_a_retry_after_a_settings_fix_uses_the_new_status(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
+    """The chosen status went inactive on the board after it was saved: checked again before use,
+    the writeback fails loudly; the admin picks another and /retry uses it, with no second note."""
+    setup = await psa_rflow.console(f"{CONNECT}\n{STATUSES}\n", "--strict")
+    assert setup.code == 0, setup.out + setup.err
+    cw.statuses[104]["inactive"] = True
+    run = await psa_rflow.console("""
 /new Outlook asks for the password
 /link 1004
 /resolve Rebuilt the profile
+/psa statuses 1 resolved=102
 /retry
 """)
-    assert "✗ ConnectWise kept ticket #1004 in 'New' instead of" in run.out
-    assert "The note is posted; only the status did not change. /retry tries again once it is fixed." in run.out
-    assert run.out.count("✗ ConnectWise kept ticket #1004") == 2  # the retry fails the same way, loudly
-    assert len(cw.notes_of(1004)) == 1  # and never posts a second note (R19)
+    assert "✗ Posted the resolution note to ConnectWise ticket #1004" in run.out
+    assert "The resolved status 'Resolved' is no longer a status of the board 'Help Desk'." in run.out
+    assert "Ticket status is now 'In Progress' (verified)." in run.out
+    assert len(cw.notes_of(1004)) == 1  # the retry never posts a second note (R39)
+    assert cw.ticket_view(1004)["status"]["id"] == 102
     with sqlite3.connect(psa_rflow.tmp / "rflow.db") as db:
-        outcomes = [r[0] for r in db.execute("select outcome from writeups")]
-    assert outcomes == ["status_not_verified"]
+        rows = list(db.execute("select outcome, status_outcome from writebacks"))
+    assert rows == [("resolved", "verified")]
 
 
 async def read_back(cw: FakeConnectWise, ticket_id: int) -> str:
     """The ticket's only note as ConnectWise serves it (`GET /service/tickets/{id}/notes/{noteId}`),
-    read over HTTP with the API member's own credentials, without its idempotency marker."""
+    read over HTTP with the API member's own credentials: exactly what the customer reads."""
     [stored] = cw.notes_of(ticket_id)
-    api = ConnectWiseApi(credentials_for(cw.api_keys[0]), api_version="2022.1", base_url=cw.base_url, timeout=5,
-                         max_retries=0, transport=None, backoff_base=0.01, max_retry_after=1)
+    api = ConnectWiseApi(cw_settings(credentials_for(cw.api_keys[0])), api_version="2022.1", base_url=cw.base_url,
+                         timeout=5, max_retries=0, transport=None, backoff_base=0.01, max_retry_after=1)
     try:
         note = await api.request("GET", f"service/tickets/{ticket_id}/notes/{stored['id']}", what="the note")
     finally:
         await api.aclose()
     text = str(note["text"])
-    return text[: text.rindex("\n\n[rf:")]
+    assert "[rf:" not in text and "rf:" not in text
+    return text
 
 
 async def test_escalation_posts_an_internal_analysis_note(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
     run = await psa_rflow.console(f"""
 {CONNECT}
-/prefs cw_escalated_status_id=103
+{STATUSES}
 /as Sam
 /as Dana
 /new Printer jam on 2nd floor
@@ -162,12 +187,15 @@ async def test_a_resolution_reads_as_plain_text_in_the_accounts_time_zone(psa_rf
 """, "--strict")
     assert run.code == 0, run.out + run.err
     assert "time_zone = Europe/Amsterdam" in run.out
+    assert "Resolution: Cleared the stuck spooler" in cw.notes_of(1001)[0]["text"]
     text = await read_back(cw, 1001)
     assert WHEN.sub("<when>", text) == RESOLUTION_AS_SHOWN
     assert cw.notes_of(1001)[0]["resolutionFlag"] is True
 
 
-RESOLUTION_AS_SHOWN = """Problem
+RESOLUTION_AS_SHOWN = """Resolution: Cleared the stuck spooler
+
+Problem
 -------
 
 Printer offline in accounting
@@ -196,48 +224,3 @@ The fix was confirmed working and the issue is resolved.
 Composed automatically from the session's confirmed facts and fix record."""
 
 
-async def test_crash_between_post_and_commit_posts_once(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
-    setup = await psa_rflow.console(f"{CONNECT}\n/new Printer offline in accounting\n/link 1001\n", "--strict")
-    assert setup.code == 0, setup.out + setup.err
-    cw.hang_after_next("POST", "service/tickets/1001/notes", seconds=60)  # the note lands; the answer never comes
-    proc = await psa_rflow.start("/open 1\n/resolve Cleared the spooler\n", RF_WRITEBACK_LEASE_SECONDS="1")
-    for _ in range(200):
-        if cw.notes_of(1001):
-            break
-        await asyncio.sleep(0.05)
-    assert len(cw.notes_of(1001)) == 1
-    proc.kill()
-    await proc.wait()
-    await asyncio.sleep(1.2)
-    run = await psa_rflow.console("/open 1\n/lane\n", "--strict", RF_WRITEBACK_LEASE_SECONDS="1")
-    assert run.code == 0, run.out + run.err
-    assert "✓ Posted the resolution note to ConnectWise ticket #1001" in run.out
-    assert len(cw.notes_of(1001)) == 1  # found by its marker, not posted again
-
-
-async def test_working_time_is_offered_and_logged_only_when_turned_on(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
-    run = await psa_rflow.console(f"""
-{CONNECT}
-/new Printer offline in accounting
-/link 1001
-/resolve +time Cleared the spooler
-/prefs cw_time_entries=true
-/preview resolve
-/resolve +time Cleared the spooler
-""")
-    assert "✗ Time entries are off for this account; an admin turns them on with /prefs cw_time_entries=true." in run.out
-    assert "This session has 1 min of working time: /resolve +time [summary] logs it on ticket #1001." in run.out
-    assert "Logged 1 min of working time" in run.out
-    [entry] = cw.time_entries_of(1001)
-    assert entry["chargeToType"] == "ServiceTicket" and entry["chargeToId"] == 1001
-    assert len(cw.notes_of(1001)) == 1
-
-
-async def test_an_outage_is_retried_without_a_second_note(psa_rflow: Rflow, cw: FakeConnectWise) -> None:
-    setup = await psa_rflow.console(f"{CONNECT}\n/new Printer offline in accounting\n/link 1001\n", "--strict")
-    assert setup.code == 0, setup.out + setup.err
-    cw.fail_after_write(1)  # the note lands, the answer is a 502: ambiguous
-    run = await psa_rflow.console("/open 1\n/resolve Cleared the spooler\n/lane\n", "--strict")
-    assert run.code == 0, run.out + run.err
-    assert "✓ Posted the resolution note to ConnectWise ticket #1001" in run.out
-    assert len(cw.notes_of(1001)) == 1

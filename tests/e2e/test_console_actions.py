@@ -14,8 +14,8 @@ from tests.fakes.anthropic_api import FakeAnthropic, fix_input, outcome_input
 from tests.fakes.connectwise_api import FakeConnectWise
 from tests.fakes.connectwise_fixtures import seed_demo
 
-CONNECT = ("/prefs cw_site=acme.myconnectwise.example cw_company=acme cw_public_key=pub-4f1c "
-           "cw_private_key=PRIV-9d2e-s3cr3t cw_client_id=5b1d6a0e-client-guid")
+CONNECT = ("/psa connect site=acme.myconnectwise.example company=acme public_key=pub-4f1c "
+           "private_key=PRIV-9d2e-s3cr3t client_id=5b1d6a0e-client-guid")
 RAW_NAMES = ("applied_", "resolved_local", "escalated_local", "writeback_pending", "→")
 
 
@@ -122,9 +122,10 @@ async def cw() -> AsyncIterator[FakeConnectWise]:
 async def test_link_resolve_and_retry_with_connectwise(rflow: Rflow, cw: FakeConnectWise) -> None:
     rflow.env.update({"RF_CW_API_URL": cw.base_url, "RF_SECRET_KEY": new_key(), "ANTHROPIC_API_KEY": "",
                       "RF_PSA_TIMEOUT": "3"})
+    cw.deny("Close Service Tickets", "Edit")  # the API member may not close tickets: the status step fails
     run = await rflow.console(f"""
 {CONNECT}
-/prefs cw_resolved_status_id=202
+/psa statuses 1 resolved=104
 /new Outlook asks for the password
 /link 1004
 /resolve Rebuilt the profile
@@ -137,5 +138,5 @@ async def test_link_resolve_and_retry_with_connectwise(rflow: Rflow, cw: FakeCon
     assert "Retrying the writeback to ConnectWise ticket #1004…" in out
     assert not any(raw in out for raw in RAW_NAMES), out
     assert rows(rflow, "select ticket_ref, status from sessions") == [("1004", "resolved")]
-    assert out.count("✗ ConnectWise kept ticket #1004") == 2  # the retried writeback ran again
+    assert out.count("ConnectWise refused access to the status of ticket #1004") == 2  # the retry ran again
     assert len(cw.notes_of(1004)) == 1

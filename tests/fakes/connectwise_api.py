@@ -9,72 +9,88 @@ Quirks reproduced on purpose:
 - per-API-key permission switches → 403; `throttle(n)` → n answers 429 with Retry-After;
   `fail_next(n)` → n answers 5xx; `slow_next(n, s)` → n answers delayed (timeouts);
   `fail_next_write(n)` → the next n writes answer 5xx unapplied; `fail_after_write(n)` → the next
-  n writes are applied, then answered 5xx (a lost answer).
-Notes are served back as stored, listed (`GET …/notes`) or one by one (`GET …/notes/{noteId}`).
-Time entries live in `connectwise_time.py`.
-Every request is recorded (method, path, query, headers, body, status) for assertions.
+  n writes are applied, then answered 5xx (a lost answer); `answer_late(method, path, s, n)` → n
+  such requests are applied at once, answered s seconds later (saved after the client's timeout).
+  These switches apply to API calls only, not to the site's own pages.
+- 401 names the clientId when only it is wrong (adapters/psa/cw_check.py tells the two apart by it;
+  the wording is this fake's, not captured from a live server).
+Notes are served as stored, listed (`GET …/notes`) or one by one (`GET …/notes/{noteId}`), with
+the server's `dateCreated` (`self.now`) and the POST's `member` (sowderca/connectwise-ruby-sdk
+docs/ServiceNote.md). Time entries: `connectwise_time.py`; boards, work types/roles, members,
+`/system/info`, `/login/companyinfo/{company}` (unauthenticated, outside the prefix):
+`connectwise_setup.py`. Every request is recorded (method, path, query, headers, body, status);
+paths outside the prefix from the root (`login/companyinfo/acme`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes.connectwise_conditions import ConditionError, matches, parse_conditions, validate_fields
+from tests.fakes.connectwise_setup import SetupDesk
 from tests.fakes.connectwise_time import TimeEntriesDesk
 from tests.fakes.connectwise_wire import (
     API_KEY,
     BODY,
     ENTRY_FIELDS,
-    MEMBER_FIELDS,
     NOTE_FIELDS,
     PREFIX,
-    STATUS_FIELDS,
     TICKET_FIELDS,
     ApiKey,
     Handler,
     NotFoundError,
     RecordedRequest,
     Table,
+    authenticate,
+    cw_time,
 )
 from tests.fakes.connectwise_wire import error_response as _error
 
 __all__ = ["PREFIX", "ApiKey", "FakeConnectWise", "RecordedRequest"]
 
-class FakeConnectWise(TimeEntriesDesk):
+
+class FakeConnectWise(TimeEntriesDesk, SetupDesk):
     def __init__(self) -> None:
         # id → record, shaped as ConnectWise returns it
         self.companies, self.boards, self.statuses, self.members = Table(), Table(), Table(), Table()
         self.tickets, self.notes, self.schedule_entries = Table(), Table(), Table()
-        self.time_entries = Table()
+        self.time_entries, self.work_types, self.work_roles = Table(), Table(), Table()
         self.api_keys: list[ApiKey] = []
+        self.site_companies: set[str] = set()  # companies the site knows besides the API keys' ones
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # dateCreated / dateEntered
         self.requests: list[RecordedRequest] = []
         self._ids = itertools.count(9000)
         self._throttle: list[str] = []
         self._failures: list[int] = []
         self._lost_answers: list[int] = []
         self._hang_after: dict[tuple[str, str], float] = {}
+        self._late: dict[tuple[str, str], list[float]] = {}
         self._closing = asyncio.Event()
         self._write_failures: list[int] = []
         self._delays: list[float] = []
         self._runner: web.AppRunner | None = None
-        self.base_url = ""
+        self.base_url = self.site_url = ""
 
     async def start(self) -> str:
         app = web.Application(middlewares=[self._middleware])
         for method, path, handler in self._routes():
             app.router.add_route(method, PREFIX + path, handler)
+        for method, path, handler in self._site_routes():
+            app.router.add_route(method, path, handler)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}{PREFIX}/"
+        self.site_url = f"http://{host}:{port}"
+        self.base_url = f"{self.site_url}{PREFIX}/"
         return self.base_url
 
     async def close(self) -> None:
@@ -91,43 +107,34 @@ class FakeConnectWise(TimeEntriesDesk):
 
     # ---- seeding ----------------------------------------------------------------------------
 
-    def add_api_key(self, company_id: str, public_key: str, private_key: str, client_id: str) -> ApiKey:
-        key = ApiKey(company_id, public_key, private_key, client_id)
+    def add_api_key(self, company_id: str, public_key: str, private_key: str, client_id: str, *,
+                    member_id: int | None = None) -> ApiKey:  # fmt: skip
+        key = ApiKey(company_id, public_key, private_key, client_id, member_id=member_id)
         self.api_keys.append(key)
         return key
 
     def add_company(self, company_id: int, name: str) -> None:
         self.companies[company_id] = {"id": company_id, "identifier": name.replace(" ", ""), "name": name}
 
-    def add_board(self, board_id: int, name: str, statuses: list[tuple[int, str, bool]]) -> None:
-        self.boards[board_id] = {"id": board_id, "name": name}
-        for status_id, status_name, closed in statuses:
-            self.statuses[status_id] = {
-                "id": status_id, "name": status_name, "board": {"id": board_id, "name": name},
-                "closedStatus": closed, "inactive": False,
-            }  # fmt: skip
-
-    def add_member(self, member_id: int, identifier: str, first: str, last: str, *,
-                   email: str | None = None, inactive: bool = False) -> None:  # fmt: skip
-        self.members[member_id] = {
-            "id": member_id, "identifier": identifier, "firstName": first, "lastName": last,
-            "primaryEmail": email, "inactiveFlag": inactive,
-        }  # fmt: skip
-
     def add_ticket(self, ticket_id: int, summary: str, *, company_id: int, board_id: int,
-                   status_id: int, owner_id: int | None = None) -> None:  # fmt: skip
+                   status_id: int, owner_id: int | None = None, closed: bool = False) -> None:  # fmt: skip
+        """`closedFlag` is set by `closed` or by a closed status."""
         self.tickets[ticket_id] = {
             "id": ticket_id, "summary": summary, "company": dict(self.companies[company_id]),
-            "board": dict(self.boards[board_id]), "status": self._status_ref(status_id),
-            "owner": self._member_ref(owner_id) if owner_id else None, "closedFlag": False,
+            "board": {"id": board_id, "name": self.boards[board_id]["name"]}, "status": self._status_ref(status_id),
+            "owner": self._member_ref(owner_id) if owner_id else None,
+            "closedFlag": closed or self.statuses[status_id]["closedStatus"],
         }  # fmt: skip
 
-    def add_note(self, ticket_id: int, text: str, **flags: bool) -> dict[str, Any]:
+    def add_note(self, ticket_id: int, text: str, *, member_id: int | None = None,
+                 date_created: str | None = None, **flags: bool) -> dict[str, Any]:  # fmt: skip
+        """`dateCreated` is the server's clock (`self.now`) unless given as CW's UTC string."""
         note_id = self._next_id()
         self.notes[note_id] = {"id": note_id, "ticketId": ticket_id, "text": text,
                                "detailDescriptionFlag": False, "internalAnalysisFlag": False,
                                "resolutionFlag": False, "internalFlag": False, "externalFlag": False,
-                               **flags}  # fmt: skip
+                               **flags, "dateCreated": date_created or cw_time(self.now()),
+                               "member": self._member_ref(member_id) if member_id in self.members else None}  # fmt: skip
         return self.notes[note_id]
 
     def add_schedule_entry(self, ticket_id: int, member_id: int) -> dict[str, Any]:
@@ -167,6 +174,13 @@ class FakeConnectWise(TimeEntriesDesk):
         a client that dies meanwhile never learns that its write landed (the crash window)."""
         self._hang_after[(method.upper(), path.strip("/"))] = seconds
 
+    def answer_late(self, method: str, path: str, seconds: float, count: int = 1) -> None:
+        """The next `count` `method path` requests (path relative to PREFIX) are carried out and
+        recorded at once, then answered after `seconds` (sooner when the fake closes): ConnectWise
+        saving a write whose answer comes after the client's timeout. Other requests see the write
+        meanwhile."""
+        self._late.setdefault((method.upper(), path.strip("/")), []).extend([seconds] * count)
+
     def ticket_view(self, ticket_id: int) -> dict[str, Any]:
         """The ticket as ConnectWise shows it, `resources` derived from owner + schedule."""
         ticket = dict(self.tickets[ticket_id])
@@ -179,6 +193,9 @@ class FakeConnectWise(TimeEntriesDesk):
 
     def notes_of(self, ticket_id: int) -> list[dict[str, Any]]:
         return [note for note in self.notes.values() if note["ticketId"] == ticket_id]
+
+    def resolution_notes(self, ticket_id: int) -> list[dict[str, Any]]:
+        return [note for note in self.notes_of(ticket_id) if note["resolutionFlag"]]
 
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path == path.strip("/")]
@@ -205,12 +222,11 @@ class FakeConnectWise(TimeEntriesDesk):
             ("GET", "/service/tickets/{id:\\d+}/notes", self._guard(tickets, "Inquire", self._list_notes)),
             ("GET", "/service/tickets/{id:\\d+}/notes/{note:\\d+}", self._guard(tickets, "Inquire", self._get_note)),
             ("POST", "/service/tickets/{id:\\d+}/notes", self._guard(tickets, "Edit", self._add_note)),
-            ("GET", "/service/boards/{id:\\d+}/statuses", self._guard("Table Setup", "Inquire", self._statuses)),
-            ("GET", "/system/members", self._guard("Member Maintenance", "Inquire", self._list_members)),
             ("GET", "/schedule/entries", self._guard(entries, "Inquire", self._list_entries)),
             ("POST", "/schedule/entries", self._guard(entries, "Add", self._add_entry)),
             ("DELETE", "/schedule/entries/{id:\\d+}", self._guard(entries, "Delete", self._delete_entry)),
             *self._time_routes(),
+            *self._setup_routes(),
         ]  # fmt: skip
 
     @web.middleware
@@ -220,17 +236,23 @@ class FakeConnectWise(TimeEntriesDesk):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
+        path, hold = request.path.removeprefix(PREFIX).strip("/"), 0.0
+        response: web.StreamResponse
+        if not request.path.startswith(PREFIX + "/"):  # the site's own pages: no auth, no switches
+            response = await handler(request)
+            self._record(request, path, body, response.status)
+            return response
         if self._delays:
             await asyncio.sleep(self._delays.pop(0))
         if self._throttle:
-            response: web.StreamResponse = _error(429, "TooManyRequests", "Rate limit exceeded")
+            response = _error(429, "TooManyRequests", "Rate limit exceeded")
             response.headers["Retry-After"] = self._throttle.pop(0)
         elif self._failures:
             response = _error(self._failures.pop(0), "ServerError", "An unexpected error occurred")
         elif request.method != "GET" and self._write_failures:
             response = _error(self._write_failures.pop(0), "ServerError", "An unexpected error occurred")
-        elif (key := self._authenticate(request)) is None:
-            response = _error(401, "Unauthorized", "Authentication failed: invalid credentials or clientId")
+        elif isinstance(key := authenticate(request.headers, self.api_keys), str):
+            response = _error(401, "Unauthorized", key)
         else:
             request[API_KEY], request[BODY] = key, body
             try:
@@ -239,31 +261,18 @@ class FakeConnectWise(TimeEntriesDesk):
                 response = _error(404, "NotFound", str(exc))
             if request.method != "GET" and response.status < 300 and self._lost_answers:
                 response = _error(self._lost_answers.pop(0), "ServerError", "An unexpected error occurred")
-            hang = self._hang_after.pop((request.method, request.path.removeprefix(PREFIX).strip("/")), None)
-            if hang:
-                try:
-                    await asyncio.wait_for(self._closing.wait(), timeout=hang)
-                except TimeoutError:
-                    pass
-        self.requests.append(RecordedRequest(
-            request.method, request.path.removeprefix(PREFIX).strip("/"), dict(request.query),
-            dict(request.headers), body, response.status,
-        ))  # fmt: skip
+            late = self._late.get((request.method, path))
+            hold = self._hang_after.pop((request.method, path), 0.0) or (late.pop(0) if late else 0.0)
+        self._record(request, path, body, response.status)
+        if hold:  # carried out and recorded already; only the answer waits
+            try:
+                await asyncio.wait_for(self._closing.wait(), timeout=hold)
+            except TimeoutError:
+                pass
         return response
 
-    def _authenticate(self, request: web.Request) -> ApiKey | None:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Basic "):
-            return None
-        try:
-            user, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        except ValueError:
-            return None
-        company, _, public = user.partition("+")
-        for key in self.api_keys:
-            if (key.company_id.lower(), key.public_key, key.private_key) == (company.lower(), public, secret):
-                return key if request.headers.get("clientId") == key.client_id else None
-        return None
+    def _record(self, request: web.Request, path: str, body: Any, status: int) -> None:
+        self.requests.append(RecordedRequest(request.method, path, dict(request.query), dict(request.headers), body, status))
 
     def _guard(self, function: str, level: str, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
@@ -365,17 +374,10 @@ class FakeConnectWise(TimeEntriesDesk):
         if not any(body.get(flag) is True for flag in kinds):
             return _error(400, "InvalidObject", "A note must be flagged as discussion, internal analysis or resolution")
         flags = {k: bool(v) for k, v in body.items() if k.endswith("Flag")}
-        return web.json_response(self.add_note(ticket_id, body["text"], **flags), status=201)
-
-    async def _statuses(self, request: web.Request) -> web.StreamResponse:
-        board_id = int(request.match_info["id"])
-        if board_id not in self.boards:
-            raise NotFoundError(f"Board Id {board_id} not found")
-        mine = [s for s in self.statuses.values() if s["board"]["id"] == board_id]
-        return self._page(request, sorted(mine, key=lambda s: s["id"]), STATUS_FIELDS)
-
-    async def _list_members(self, request: web.Request) -> web.StreamResponse:
-        return self._page(request, [self.members[m] for m in sorted(self.members)], MEMBER_FIELDS)
+        member_id = body["member"].get("id") if isinstance(body.get("member"), dict) else None
+        member_id = member_id if isinstance(member_id, int) else None
+        note = self.add_note(ticket_id, body["text"], member_id=member_id, date_created=None, **flags)
+        return web.json_response(note, status=201)
 
     async def _list_entries(self, request: web.Request) -> web.StreamResponse:
         entries = [self.schedule_entries[e] for e in sorted(self.schedule_entries)]
@@ -394,4 +396,3 @@ class FakeConnectWise(TimeEntriesDesk):
         if self.schedule_entries.pop(int(request.match_info["id"]), None) is None:
             raise NotFoundError("Schedule entry not found")
         return web.Response(status=204)
-

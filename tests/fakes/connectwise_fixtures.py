@@ -37,15 +37,18 @@ def seed_demo(fake: FakeConnectWise) -> ApiKey:
 
 
 def credentials_for(key: ApiKey, **overrides: Any) -> PsaCredentials:
+    """The connection as an account stores it: settings, and the private key as the one secret."""
     values: dict[str, Any] = {
         "site": "acme.myconnectwise.example",
-        "company_id": key.company_id,
+        "company": key.company_id,
         "public_key": key.public_key,
-        "private_key": key.private_key,
         "client_id": key.client_id,
+        "private_key": key.private_key,
     }
     values.update(overrides)
-    return PsaCredentials(**values)
+    secret = values.pop("private_key")
+    return PsaCredentials(kind="connectwise", settings={k: str(v) for k, v in values.items() if v is not None},
+                          secrets={"private_key": secret})
 
 
 def client_for(fake: FakeConnectWise, key: ApiKey | None = None, **options: Any) -> ConnectWiseClient:

@@ -167,7 +167,7 @@ async def add_writeback(
     writeback = await uow.writebacks.add(
         Writeback(account_id=account_id, session_id=session_id, writeup_id=writeup.id,
                   kind=WriteupKind.RESOLVE, ticket_id=4711, note_kind="resolution",
-                  text=f"# {key}", marker=f"[rf:{key}]", idempotency_key=key,
+                  text=f"# {key}", idempotency_key=key,
                   created_at=created_at, created_by=member_id)  # fmt: skip
     )
     assert writeback.id is not None

@@ -215,8 +215,8 @@ async def _apply(op: tuple[Any, ...], uow_factory: UnitOfWorkFactory, world: Wor
             return results
         elif kind == "put_psa":
             stored = await uow.psa_connections.put(PsaConnection(
-                account_id=a, site=f"s{op[1]}", company_id="c", public_key="p", client_id="i",
-                private_key_encrypted="e", updated_at=at(op[1]), updated_by=world.senior))  # fmt: skip
+                account_id=a, kind="connectwise", settings={"site": f"s{op[1]}", "company": "c"},
+                secrets_encrypted={"private_key": "e"}, updated_at=at(op[1]), updated_by=world.senior))  # fmt: skip
             log["psa"].append(stored.id or 0)
         await uow.commit()
     return None
@@ -262,7 +262,7 @@ async def _observe(uow_factory: UnitOfWorkFactory, world: World, log: dict[str, 
                            for w in await uow.writebacks.list(account_id=a, session_id=s)],  # fmt: skip
             "open_writebacks": await uow.writebacks.count_open(),
             "psa": None if (c := await uow.psa_connections.get(account_id=a)) is None
-            else (c.site, c.updated_at, len(set(log["psa"]))),
+            else (c.settings["site"], c.updated_at, len(set(log["psa"]))),
             "inbound": sorted([(d.key, d.payload, d.status, d.attempts, d.lease_owner, d.finished_at, d.error)
                                for i in set(log["inbound"])
                                if (d := await uow.inbound.get(delivery_id=i))]),  # fmt: skip

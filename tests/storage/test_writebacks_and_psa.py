@@ -59,7 +59,7 @@ async def test_writebacks_are_scoped_found_by_key_and_listed_oldest_first(
             WriteupKind.RESOLVE, WritebackStatus.PENDING, 0, at(10),
         )  # fmt: skip
         assert stored.kind is WriteupKind.RESOLVE and stored.status is WritebackStatus.PENDING
-        assert (stored.marker, stored.lease_owner, stored.finished_at) == ("[rf:resolve:early]", None, None)
+        assert (stored.lease_owner, stored.finished_at, stored.external_note_id) == (None, None, None)
 
 
 async def test_a_repeated_idempotency_key_is_a_conflict(uow_factory: UnitOfWorkFactory) -> None:
@@ -198,9 +198,9 @@ async def test_the_writeback_and_turn_queues_are_independent(uow_factory: UnitOf
 def _connection(world: World, site: str, *, account_id: int | None = None,
                 updated_by: int | None = None) -> PsaConnection:  # fmt: skip
     return PsaConnection(
-        account_id=world.account if account_id is None else account_id,
-        site=site, company_id="acme", public_key=f"pub-{site}", client_id="client-1",
-        private_key_encrypted=f"sealed-{site}", updated_at=at(len(site)),
+        account_id=world.account if account_id is None else account_id, kind="connectwise",
+        settings={"site": site, "company": "acme", "public_key": f"pub-{site}", "client_id": "client-1"},
+        secrets_encrypted={"private_key": f"sealed-{site}"}, updated_at=at(len(site)),
         updated_by=world.senior if updated_by is None else updated_by,
     )  # fmt: skip
 
@@ -217,7 +217,7 @@ async def test_put_inserts_then_replaces_the_accounts_one_connection(
         await uow.commit()
     async with uow_factory() as uow:
         replacement = _connection(world, "na.example.net", updated_by=world.engineer)
-        replacement.codebase = "v2025_1"
+        replacement.settings["codebase"] = "v2025_1"
         stored = await uow.psa_connections.put(replacement)
         assert stored.id == first.id  # the account keeps its one row
         assert await uow.psa_connections.get(account_id=world.account) is stored
@@ -228,17 +228,18 @@ async def test_put_inserts_then_replaces_the_accounts_one_connection(
         ours = await uow.psa_connections.get(account_id=world.account)
         theirs = await uow.psa_connections.get(account_id=world.other_account)
         assert ours is not None and theirs is not None and ours.id != theirs.id
-        assert (ours.id, ours.site, ours.public_key, ours.private_key_encrypted, ours.codebase) == (
-            first.id, "na.example.net", "pub-na.example.net", "sealed-na.example.net", "v2025_1",
+        assert (ours.id, ours.settings, ours.secrets_encrypted) == (
+            first.id, {"site": "na.example.net", "company": "acme", "public_key": "pub-na.example.net",
+                       "client_id": "client-1", "codebase": "v2025_1"}, {"private_key": "sealed-na.example.net"},
         )  # fmt: skip
         assert (ours.updated_by, ours.updated_at, ours.kind) == (world.engineer, at(14), "connectwise")
-        assert theirs.site == "globex.example.net"
-        ours.codebase = None
+        assert theirs.settings["site"] == "globex.example.net"
+        ours.settings = {k: v for k, v in ours.settings.items() if k != "codebase"}
         assert await uow.psa_connections.put(ours) is ours  # putting the live row back is fine
         await uow.commit()
     async with uow_factory() as uow:
         again = await uow.psa_connections.get(account_id=world.account)
-        assert again is not None and (again.id, again.codebase) == (first.id, None)
+        assert again is not None and again.id == first.id and "codebase" not in again.settings
 
 
 async def test_put_refuses_an_unknown_member_and_racing_first_puts_never_make_two_rows(
@@ -275,7 +276,7 @@ async def test_put_refuses_an_unknown_member_and_racing_first_puts_never_make_tw
     assert outcomes.count("conflict") <= 1
     async with uow_factory() as uow:
         stored = await uow.psa_connections.get(account_id=world.account)
-        assert stored is not None and stored.site in outcomes
+        assert stored is not None and stored.settings["site"] in outcomes
 
 
 async def test_a_writeback_row_round_trips_every_field(uow_factory: UnitOfWorkFactory) -> None:
@@ -284,16 +285,18 @@ async def test_a_writeback_row_round_trips_every_field(uow_factory: UnitOfWorkFa
     async with uow_factory() as uow:
         wb = await uow.writebacks.get(account_id=world.account, writeback_id=wb_id)
         assert wb is not None
-        wb.target_status_id, wb.time_entry_minutes = 12, 45
+        wb.time_entry_minutes, wb.time_started_at = 45, at(1)
+        wb.note_attempted_at, wb.time_attempted_at = at(2), at(4)
+        wb.time_entry_id, wb.time_outcome, wb.time_detail, wb.status_outcome = "77", "logged", None, "verified"
         wb.note_posted_at = at(3) + timedelta(microseconds=7)
         wb.detail = "Posted the resolution note… ✓"
         await uow.commit()
     async with uow_factory() as uow:
         wb = await uow.writebacks.get(account_id=world.account, writeback_id=wb_id)
         assert wb is not None
-        assert (wb.target_status_id, wb.time_entry_minutes, wb.ticket_id, wb.note_kind) == (
-            12, 45, 4711, "resolution",
-        )  # fmt: skip
+        assert (wb.time_entry_minutes, wb.ticket_id, wb.note_kind, wb.time_started_at) == (45, 4711, "resolution", at(1))
+        assert (wb.note_attempted_at, wb.time_attempted_at, wb.time_entry_id, wb.time_outcome, wb.status_outcome) == (
+            at(2), at(4), "77", "logged", "verified")
         assert wb.note_posted_at == at(3) + timedelta(microseconds=7)
         assert wb.detail == "Posted the resolution note… ✓"
         assert wb.created_by == world.engineer and wb.writeup_id is not None

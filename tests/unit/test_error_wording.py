@@ -45,8 +45,8 @@ SAMPLE_PARAMS: dict[str, Any] = {"label": "Q1", "why": "the assistant timed out"
 CONSOLE_HINTS = {"fact.synthesis_unavailable": "/promote Q1 <text>", "fact.nothing_confirms": "/promote Q1 <text>",
                  "fix.partial_notes_missing": "/partial <notes>", "escalate.reason_missing": "/escalate <reason>",
                  "fix.title_missing": "/fix <title>", "session.problem_missing": "/new <problem>",
-                 "ticket.ref_invalid": "/link 12345", "time_entries.off": "/prefs cw_time_entries=true",
-                 "psa.not_configured": "/prefs"}
+                 "ticket.ref_invalid": "/link 12345", "time_entries.off": "/psa time on",
+                 "psa.not_configured": "/psa connect"}
 SURFACES = {"slack": slack_wording, "teams": teams_wording, "console": console_wording}
 
 

@@ -65,7 +65,7 @@ def _connections_up() -> None:
     bind = op.get_bind()
     old = bind.execute(sa.text(
         "SELECT account_id, site, company_id, public_key, client_id, private_key_encrypted, updated_at, "
-        "updated_by, kind, codebase FROM psa_connections")).mappings().all()
+        "updated_by, kind, codebase FROM psa_connections").columns(updated_at=_at("updated_at").type)).mappings().all()
     op.drop_table("psa_connections")
     table = op.create_table(
         "psa_connections", *_common("psa_connections"),

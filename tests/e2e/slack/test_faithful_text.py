@@ -24,8 +24,8 @@ from tests.fakes.connectwise_fixtures import seed_demo
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackClient, channel_ref, link, special, user_ref, wire
 
-CONNECT = {"cw_site": "acme.myconnectwise.example", "cw_company": "acme", "cw_public_key": "pub-4f1c",
-           "cw_private_key": "PRIV-9d2e-s3cr3t", "cw_client_id": "5b1d6a0e-client-guid"}
+CONNECT = {"site": "acme.myconnectwise.example", "company": "acme", "public_key": "pub-4f1c",
+           "private_key": "PRIV-9d2e-s3cr3t", "client_id": "5b1d6a0e-client-guid"}
 PROBLEM = wire("Printer & scanner <offline> for ", user_ref("USAM"), " in ", channel_ref(CHANNEL, "helpdesk"),
                ", see ", link("https://kb.example/print?a=1&b=2", "KB 12"))
 PROBLEM_SEEN = "Printer & scanner <offline> for @Sam in #helpdesk, see KB 12 (https://kb.example/print?a=1&b=2)"
