@@ -6,8 +6,9 @@ These machines are noisy, so the time budget is a ratio against baselines measur
 a delivery makes its calls and records each step in its own small transaction (R39: progress is
 stored before and after every write), so its median is compared with one ticket read on a new client
 (a delivery opens its own) + its other calls × one ticket read on a warm client + its units of
-work × one small committed transaction on the same database. Budgets: at most 8 calls per resolve (10 when the note's and the time entry's answers
-are lost and each is looked up instead of re-posted), and a delivery within 1.5× that sum.
+work × one small committed transaction on the same database. Budgets: at most 8 calls per
+resolve (10 when the note's and the time entry's answers are lost and each is looked up instead
+of re-posted), and a delivery within 1.5× that sum.
 
 Run: python -m bench.writeback [--backend postgres] [--n 50]
 """

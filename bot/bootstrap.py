@@ -16,8 +16,8 @@ from bot.settings import Settings
 from core.bus import InMemoryBus
 from core.deps import AssistantOff, Deps, EngineSettings, Notifiers, SecretBox
 from core.engine import Engine
-from core.ports.services import Assistant, EventBus, Notifier
 from core.ports.psa import PsaProvider
+from core.ports.services import Assistant, EventBus, Notifier
 from storage.db import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 

@@ -102,6 +102,7 @@ def slack_manifest(*, url: str | None, name: str = DEFAULT_NAME, socket_mode: bo
         settings["socket_mode_enabled"] = True
         settings["event_subscriptions"].pop("request_url", None)
         settings["interactivity"].pop("request_url", None)
+        settings["interactivity"].pop("message_menu_options_url", None)
         for command in manifest["features"].get("slash_commands", []):
             command.pop("url", None)
         if url is None:  # no public address, so no OAuth install flow either

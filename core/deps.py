@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,8 +17,8 @@ from core.assistant.types import (
 )
 from core.clock import SystemClock
 from core.ports import UnitOfWorkFactory
-from core.ports.services import Assistant, Clock, EventBus, Notifier
 from core.ports.psa import PsaProvider
+from core.ports.services import Assistant, Clock, EventBus, Notifier
 
 
 class SecretBox(Protocol):

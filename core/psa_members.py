@@ -7,8 +7,8 @@ from __future__ import annotations
 from core.deps import Deps
 from core.errors import DomainError, Forbidden
 from core.models import Member, PsaMemberLink
-from core.ports.psa import Psa
 from core.ports import UnitOfWork
+from core.ports.psa import Psa
 
 
 class PsaMemberUnmatched(DomainError):

@@ -90,23 +90,25 @@ class PsaSettingsService:
 
     # ---- statuses per board -------------------------------------------------------------------
 
-    async def boards(self, *, actor: Actor) -> list[BoardOptions]:
-        """Every active board with its statuses, read in parallel (a few at a time)."""
+    async def boards(self, *, actor: Actor) -> PsaList[BoardOptions]:
+        """Every active board with its statuses, read in parallel (a few at a time); `warning` says
+        when the boards could not be listed (permissions)."""
         async with self.deps.uow_factory() as uow:
             await load_member(uow, actor)
             chosen = await uow.board_statuses.list(account_id=actor.account_id)
         gate = asyncio.Semaphore(PARALLEL_READS)
         async with self.link.client(actor.account_id) as psa:
-            boards = (await psa.list_boards())[:MAX_BOARDS]
+            listed = await psa.list_boards()
+            boards = listed[:MAX_BOARDS]
 
             async def read(board: PsaBoard) -> PsaList[TicketStatus]:
                 async with gate:
                     return await psa.board_statuses(board.id)
 
             lists = await asyncio.gather(*(read(board) for board in boards))
-        return [BoardOptions(board=board, statuses=statuses,
-                             chosen={c.role: c for c in chosen if c.board_id == board.id})
-                for board, statuses in zip(boards, lists, strict=True)]
+        return PsaList([BoardOptions(board=board, statuses=statuses,
+                                     chosen={c.role: c for c in chosen if c.board_id == board.id})
+                        for board, statuses in zip(boards, lists, strict=True)], warning=listed.warning)
 
     async def board(self, *, actor: Actor, board_id: int) -> BoardOptions:
         async with self.deps.uow_factory() as uow:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from core.deps import Deps
 from core.errors import DomainError
-from core.models import Member, StatusRole, Writeback, WriteupKind
+from core.models import StatusRole, Writeback, WriteupKind
 from core.ports.psa import Psa
 from core.psa import NoteKind, PsaUnavailable, TimeEntryRequest
 from core.psa_members import psa_member_for

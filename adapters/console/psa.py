@@ -68,7 +68,9 @@ def _say_report(c: Console, report: ConnectionReport) -> None:
 
 
 async def _boards(c: Console) -> None:
-    for options in await c.engine.psa_settings.boards(actor=c.actor):
+    boards = await c.engine.psa_settings.boards(actor=c.actor)
+    c.say(*_warning(boards))
+    for options in boards:
         chosen = _chosen(options.chosen)
         c.say(m.PSA_BOARD.format(id=options.board.id, name=options.board.name,
                                  chosen=m.PSA_BOARD_CHOSEN.format(choices=chosen) if chosen else ""))

@@ -18,6 +18,7 @@ from adapters.slack.gateway import SlackGateway
 from adapters.slack.ingress import SlackIngress
 from adapters.slack.modals import ModalOpener
 from adapters.slack.notifier import SlackNotifier
+from adapters.slack.on_psa import PsaSettingsFlow
 from adapters.slack.processor import SlackProcessor
 from adapters.slack.surface import SlackSurface
 from core.engine import Engine
@@ -53,6 +54,8 @@ class SlackAdapter:
             process_before_response=True,  # the answer leaves once the delivery is stored
             raise_error_for_unhandled_request=False,
         )
+        self.psa_settings = PsaSettingsFlow(self.surface, self.modals)
+        self.psa_settings.attach(self.bolt)  # first: its rf_psa_ requests are answered in the ack
         SlackIngress(accept=engine.inbox.accept, open_modal=self.modals.spawn,
                      open_settings=self.modals.spawn_settings).attach(self.bolt)
         engine.inbox.register(SLACK, self.processor.handle)

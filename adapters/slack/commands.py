@@ -20,7 +20,7 @@ HELP = "\n".join([
     "• `/rf status [#session]` — a session's lane, or your open sessions",
     "• `/rf queue` — escalations awaiting pickup",
     "• `/rf stats [7d|30d|90d]` — pickup-to-first-action (engineers and admins)",
-    "• `/rf settings` — escalation channel and preferences (admins)",
+    "• `/rf settings` — escalation channel, the PSA connection, statuses and time entries (admins); your PSA member",
     "• `/rf role @person viewer|engineer|admin` — change someone's role (admins)",
     "• `/rf connect teams` — a one-time code that joins a Teams tenant to this account (admins)",
     "• `/rf help` — this list",

@@ -229,6 +229,12 @@ class SlackGateway:
                                     lambda c: c.views_open(trigger_id=trigger_id, view=view))
         return None if response is None else str(response["view"]["id"])
 
+    async def push_view(self, team_id: str, trigger_id: str, view: dict[str, Any]) -> str | None:
+        """A modal on top of the open one (a button inside a modal); Slack keeps at most three."""
+        response = await self._call(team_id, "views.push", None, "views.push",
+                                    lambda c: c.views_push(trigger_id=trigger_id, view=view))
+        return None if response is None else str(response["view"]["id"])
+
     async def update_view(self, team_id: str, view_id: str, view: dict[str, Any]) -> bool:
         return await self._call(team_id, "views.update", None, f"views.update of {view_id}",
                                 lambda c: c.views_update(view_id=view_id, view=view)) is not None

@@ -72,8 +72,8 @@ class SlackIngress:
         app.event("app_mention")(self.on_event)
         app.event("message")(self.on_event)
         app.event("app_home_opened")(self.on_event)
-        app.action(re.compile(r"^rf_"))(self.on_action)
-        app.view(re.compile(r"^rf_"))(self.on_view)
+        app.action(re.compile(r"^rf_(?!psa_)"))(self.on_action)  # rf_psa_…: on_psa.py answers those
+        app.view(re.compile(r"^rf_(?!psa_)"))(self.on_view)
         app.command("/rf")(self.on_command)
 
     async def _store(self, kind: str, key: str, body: dict[str, Any]) -> None:

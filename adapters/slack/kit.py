@@ -104,3 +104,40 @@ def input_block(block_id: str, label: str, element: dict[str, Any], *, optional:
     if hint:
         block["hint"] = plain(shorten(hint, 2000))
     return block
+
+
+def static_select(action_id: str, options: list[dict[str, Any]], *, initial: dict[str, Any] | None = None,
+                  placeholder: str | None = None) -> dict[str, Any]:
+    """A menu of at most 100 options; `initial` must be one of them (Slack compares text and value)."""
+    element: dict[str, Any] = {"type": "static_select", "action_id": action_id, "options": options}
+    if placeholder:
+        element["placeholder"] = plain(shorten(placeholder, 150))
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def external_select(action_id: str, *, placeholder: str, min_query_length: int,
+                    initial: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A menu whose options Slack asks for as the person types (a `block_suggestion` request)."""
+    element: dict[str, Any] = {"type": "external_select", "action_id": action_id,
+                               "placeholder": plain(shorten(placeholder, 150)), "min_query_length": min_query_length}
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def radio_buttons(action_id: str, options: list[dict[str, Any]], *,
+                  initial: dict[str, Any] | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "radio_buttons", "action_id": action_id, "options": options}
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def checkboxes(action_id: str, options: list[dict[str, Any]], *,
+               initial: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": action_id, "options": options}
+    if initial:
+        element["initial_options"] = initial
+    return element

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from adapters.slack import views
+from adapters.slack import psa_views, views
 from adapters.slack.actions import (
     LOADING_CALLBACK,
     ModalMeta,
@@ -19,9 +19,10 @@ from adapters.slack.actions import (
     form_action,
 )
 from adapters.slack.caller import caller_of
+from adapters.slack.psa_actions import TICKET_SEARCH
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wording import error_text
-from core.access import WORKERS, require_manager, require_worker
+from core.access import MANAGERS, WORKERS, require_manager, require_worker
 from core.actions import SPECS, Action, ActionId
 from core.errors import DomainError
 from core.models import ItemKind
@@ -36,12 +37,13 @@ class ModalOpener:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def spawn(self, body: dict[str, Any]) -> None:
-        self._track(self.open_for_action(body))
+        self.track(self.open_for_action(body))
 
     def spawn_settings(self, body: dict[str, Any]) -> None:
-        self._track(self.open_settings(body))
+        self.track(self.open_settings(body))
 
-    def _track(self, work: Awaitable[None]) -> None:
+    def track(self, work: Awaitable[None]) -> None:
+        """Run work after the ack; drain() waits for it."""
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -66,9 +68,10 @@ class ModalOpener:
         view_id = await self.surface.gateway.open_view(caller.team, str(body.get("trigger_id")), loading)
         if view_id is None:
             return
-        await self._fill(view_id, caller.team, lambda: self._form(caller.team, caller.user, which, session_id, ref))
+        await self.fill(view_id, caller.team, lambda: self._form(caller.team, caller.user, which, session_id, ref))
 
-    async def _fill(self, view_id: str, team: str, build: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    async def fill(self, view_id: str, team: str, build: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        """Replace the loading view with what `build` makes, or with a refusal in Slack's words."""
         try:
             view = await build()
         except DomainError as exc:
@@ -103,7 +106,9 @@ class ModalOpener:
         meta = ModalMeta(session_id=sid, fact_id=ref if which == ActionId.EDIT_FACT else None,
                          item_id=ref if which == ActionId.CONFIRM_ITEM else None,
                          fix_id=ref if which not in (ActionId.EDIT_FACT, ActionId.CONFIRM_ITEM) else None)
-        return views.form_modal(which, meta, initial=initial)
+        # The ticket is picked from the PSA's open tickets as the person types (on_psa.py answers).
+        searches = {"ticket": TICKET_SEARCH} if which == ActionId.LINK_TICKET and self.engine.deps.psa else None
+        return views.form_modal(which, meta, initial=initial, searches=searches)
 
     async def open_settings(self, body: dict[str, Any]) -> None:
         caller = caller_of("command", body)
@@ -114,7 +119,16 @@ class ModalOpener:
 
         async def build() -> dict[str, Any]:
             signed = await self.surface.sign_in(caller.team, caller.user)
-            require_manager(signed.member)
-            return views.settings_modal(await self.engine.accounts.preferences(actor=signed.actor))
+            psa = self.engine.deps.psa
+            admin = signed.member.role in MANAGERS
+            if not admin and psa is None:
+                require_manager(signed.member)  # refused in core's words
+            panel: list[dict[str, Any]] = []
+            if psa is not None:
+                connected = (await self.engine.psa_settings.overview(actor=signed.actor)).connected
+                panel = psa_views.panel(psa.display_name, connected=connected, admin=admin)
+            if not admin and psa is not None:
+                return views.member_settings_modal(psa.display_name, panel)
+            return views.settings_modal(await self.engine.accounts.preferences(actor=signed.actor), psa_panel=panel)
 
-        await self._fill(view_id, caller.team, build)
+        await self.fill(view_id, caller.team, build)

@@ -12,17 +12,10 @@ from adapters.slack import labels as w
 from adapters.slack.actions import (
     CHANNEL_BLOCK,
     CHANNEL_INPUT,
-    ESCALATED_STATUS_BLOCK,
-    ESCALATED_STATUS_INPUT,
     LOADING_CALLBACK,
     MAX_JOIN_CHARS,
     NOTE_BLOCK,
-    RESOLVED_STATUS_BLOCK,
-    RESOLVED_STATUS_INPUT,
     SETTINGS_CALLBACK,
-    TIME_ENTRIES_BLOCK,
-    TIME_ENTRIES_INPUT,
-    TIME_ENTRIES_VALUE,
     TIME_ZONE_BLOCK,
     TIME_ZONE_INPUT,
     ModalMeta,
@@ -46,34 +39,37 @@ from adapters.slack.wording import error_text
 from core.actions import SPECS, ActionId
 from core.errors import InvalidInput
 from core.forms import FORMS, FieldKind, Form, FormField, validate
-from core.models import WriteupKind
 from core.previews import Fallback, Preview
-from core.resolution import MAX_SUMMARY_CHARS, TIME_PREF
+from core.resolution import MAX_SUMMARY_CHARS
 from core.time_zones import MAX_TIME_ZONE_CHARS, TIME_ZONE_PREF, check_time_zone
-from core.writeback import STATUS_PREF
 
 __all__ = [
-    "CHANNEL_PREF", "escalate_modal", "form_modal", "home_view", "loading_modal", "message_modal", "note_parts",
-    "read_submission", "resolve_modal", "settings_modal", "settings_values", "submission_errors",
+    "CHANNEL_PREF", "escalate_modal", "form_modal", "home_view", "loading_modal", "member_settings_modal",
+    "message_modal", "modal", "note_parts", "read_submission", "resolve_modal", "settings_modal", "settings_values",
+    "submission_errors",
 ]
 
 CHANNEL_PREF = "slack_escalation_channel"
-RESOLVED_STATUS_PREF = STATUS_PREF[WriteupKind.RESOLVE]
-ESCALATED_STATUS_PREF = STATUS_PREF[WriteupKind.ESCALATE]
 MAX_TARGETS = 100  # a static_select holds at most 100 options
 TOGGLE_VALUE = "true"  # a checked toggle, as core's forms read it
 Blocks = list[dict[str, Any]]
 
 
-def _modal(title: str, callback_id: str, blocks: list[dict[str, Any]], *, submit: str | None = None,
-           meta: ModalMeta | None = None) -> dict[str, Any]:
+def modal(title: str, callback_id: str, blocks: list[dict[str, Any]], *, submit: str | None = None,
+          metadata: str | None = None) -> dict[str, Any]:
+    """A modal view, checked against Slack's rules; without `submit` it only has Close."""
     view: dict[str, Any] = {"type": "modal", "callback_id": callback_id, "title": kit.plain(shorten(title, VIEW_TITLE)),
                             "close": kit.plain(w.CANCEL if submit else w.CLOSE), "blocks": blocks}
     if submit:
         view["submit"] = kit.plain(submit)
-    if meta is not None:
-        view["private_metadata"] = encode_metadata(meta)
+    if metadata is not None:
+        view["private_metadata"] = metadata
     return check_view(view)
+
+
+def _modal(title: str, callback_id: str, blocks: list[dict[str, Any]], *, submit: str | None = None,
+           meta: ModalMeta | None = None) -> dict[str, Any]:
+    return modal(title, callback_id, blocks, submit=submit, metadata=encode_metadata(meta) if meta else None)
 
 
 def loading_modal(title: str, callback_id: str) -> dict[str, Any]:
@@ -151,12 +147,20 @@ def _long_text(field: FormField, text: str) -> tuple[Blocks, tuple[str, ...]]:
     return blocks, joins
 
 
+def _search(field: FormField, action_id: str) -> Blocks:
+    """A text field whose value is picked from what the PSA finds as the person types (a ticket):
+    an external_select, its options answered by a block_suggestion request (on_psa.py)."""
+    select = kit.external_select(action_id, placeholder=w.TICKET_PLACEHOLDER, min_query_length=1)
+    return [kit.input_block(field.name, field.label, select, optional=not field.required, hint=w.TICKET_HINT)]
+
+
 def form_modal(action: ActionId, meta: ModalMeta, *, initial: Mapping[str, str | None] | None = None,
                head: Blocks | None = None, members: Sequence[tuple[int, str]] = (),
-               toggles: Mapping[str, str] | None = None) -> dict[str, Any]:
+               toggles: Mapping[str, str] | None = None, searches: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The modal of an action's form, from core's declaration (core/forms.py): title, fields, labels,
     limits, required and help. `initial` fills fields in; `members` are a member field's choices and
-    `toggles` a toggle's option text (a member field without choices, a toggle without text, is left out)."""
+    `toggles` a toggle's option text (a member field without choices, a toggle without text, is left out);
+    `searches` maps a text field to the external select (its action_id) it is picked with instead."""
     form = form_of(action)
     initial = initial or {}
     blocks: Blocks = ([kit.context(escape(form.intro))] if form.intro else []) + list(head or [])
@@ -176,6 +180,8 @@ def form_modal(action: ActionId, meta: ModalMeta, *, initial: Mapping[str, str |
                 blocks.append(kit.input_block(field.name, field.label, select, optional=optional, hint=field.help))
             if len(members) > MAX_TARGETS:
                 blocks.append(kit.context(w.TARGETS_CUT.format(shown=MAX_TARGETS, total=len(members))))
+        elif field.name in (searches or {}):
+            blocks += _search(field, (searches or {})[field.name])
         elif _split(field):
             parts, joins = _long_text(field, initial.get(field.name) or "")
             blocks += parts
@@ -211,44 +217,30 @@ def escalate_modal(preview: Preview, *, targets: Sequence[tuple[int, str]]) -> d
                       initial={"note": preview.markdown}, head=_preview_head(preview, head), members=targets)
 
 
-def settings_modal(prefs: dict[str, Any]) -> dict[str, Any]:
-    """`/rf settings` (admins): escalation channel, the ConnectWise status ids and time entries.
-    Pref keys: slack_escalation_channel, cw_resolved_status_id, cw_escalated_status_id, cw_time_entries."""
+def settings_modal(prefs: dict[str, Any], *, psa_panel: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """`/rf settings` (admins): escalation channel and the time zone, then the PSA's panel (its
+    buttons push the connection, statuses per board, time entries and member modals: psa_views.py)."""
     channel: dict[str, Any] = {"type": "conversations_select", "action_id": CHANNEL_INPUT,
                                "default_to_current_conversation": False,
                                "filter": {"include": ["public", "private"], "exclude_bot_users": True}}
     if prefs.get(CHANNEL_PREF):
         channel["initial_conversation"] = str(prefs[CHANNEL_PREF])
     blocks = [kit.input_block(CHANNEL_BLOCK, w.CHANNEL_LABEL, channel, optional=True, hint=w.CHANNEL_HINT)]
-    for block_id, action, label, key in ((RESOLVED_STATUS_BLOCK, RESOLVED_STATUS_INPUT, w.RESOLVED_STATUS_LABEL,
-                                          RESOLVED_STATUS_PREF),
-                                         (ESCALATED_STATUS_BLOCK, ESCALATED_STATUS_INPUT, w.ESCALATED_STATUS_LABEL,
-                                          ESCALATED_STATUS_PREF)):
-        current = prefs.get(key)
-        element = kit.text_input(action, initial=str(current) if current not in (None, "", False) else None,
-                                 max_length=18)
-        blocks.append(kit.input_block(block_id, label, element, optional=True, hint=w.STATUS_HINT))
-    time_option = kit.option(w.TIME_ENTRIES_OPTION, TIME_ENTRIES_VALUE)
-    checkbox: dict[str, Any] = {"type": "checkboxes", "action_id": TIME_ENTRIES_INPUT, "options": [time_option]}
-    if prefs.get(TIME_PREF) is True:
-        checkbox["initial_options"] = [time_option]
-    blocks.append(kit.input_block(TIME_ENTRIES_BLOCK, w.TIME_ENTRIES_LABEL, checkbox, optional=True))
     zone = kit.text_input(TIME_ZONE_INPUT, initial=str(prefs.get(TIME_ZONE_PREF) or "") or None,
                           max_length=MAX_TIME_ZONE_CHARS, placeholder=w.TIME_ZONE_PLACEHOLDER)
     blocks.append(kit.input_block(TIME_ZONE_BLOCK, w.TIME_ZONE_LABEL, zone, optional=True, hint=w.TIME_ZONE_HINT))
-    return _modal(w.SETTINGS_TITLE, SETTINGS_CALLBACK, blocks, submit=w.SAVE)
+    return _modal(w.SETTINGS_TITLE, SETTINGS_CALLBACK, blocks + list(psa_panel), submit=w.SAVE)
+
+
+def member_settings_modal(psa: str, psa_panel: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """`/rf settings` for everyone else: their own PSA member only (nothing to submit)."""
+    return _modal(w.SETTINGS_TITLE, SETTINGS_CALLBACK, [kit.context(w.ADMINS_ONLY.format(psa=psa)), *psa_panel])
 
 
 def settings_values(values: Mapping[str, str | None]) -> dict[str, Any]:
     """A checked settings submission (see submission_errors) → the preference values to store."""
-    def status(block_id: str) -> int | None:
-        raw = (values.get(block_id) or "").strip()
-        return int(raw) if raw else None
     zone = (values.get(TIME_ZONE_BLOCK) or "").strip()
     return {CHANNEL_PREF: values.get(CHANNEL_BLOCK) or None,
-            RESOLVED_STATUS_PREF: status(RESOLVED_STATUS_BLOCK),
-            ESCALATED_STATUS_PREF: status(ESCALATED_STATUS_BLOCK),
-            TIME_PREF: TIME_ENTRIES_VALUE in (values.get(TIME_ENTRIES_BLOCK) or "").split(","),
             **({TIME_ZONE_PREF: zone} if zone else {})}  # left empty: the account keeps its zone
 
 
@@ -265,10 +257,6 @@ def submission_errors(callback: str, values: Mapping[str, str | None]) -> dict[s
             return {block_of(field): error_text(exc)}
         return {}
     errors: dict[str, str] = {}
-    for block_id in (RESOLVED_STATUS_BLOCK, ESCALATED_STATUS_BLOCK):
-        raw = (values.get(block_id) or "").strip()
-        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-            errors[block_id] = w.ERR_STATUS_ID
     zone = (values.get(TIME_ZONE_BLOCK) or "").strip()
     if zone:
         try:

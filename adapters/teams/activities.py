@@ -128,13 +128,13 @@ class Command:
 
 
 def parse_command(text: str) -> Command | None:
-    """help · new <problem> · queue · stats [7d|30d|90d] · escalations here · connect <code>.
+    """help · new <problem> · queue · stats [7d|30d|90d] · escalations here · connect <code> · settings.
     Strict shapes, so a turn that merely starts with one of these words stays a turn."""
     words = text.split()
     if not words:
         return None
     first, rest = words[0].lower(), text.strip()[len(words[0]):].strip()
-    if first in ("help", "queue") and not rest:
+    if first in ("help", "queue", "settings") and not rest:
         return Command(name=first)
     if first == "stats" and (not rest or rest.lower() in PERIOD_WORDS):
         return Command(name="stats", args=rest.lower())

@@ -16,6 +16,8 @@ from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.pacing import RetryPolicy
 from adapters.teams.proactive import TeamsSender
 from adapters.teams.processor import TeamsIngress, TeamsProcessor
+from adapters.teams.search import TypeaheadSearch
+from adapters.teams.settings import PsaSettingsCards
 from adapters.teams.surface import MEMBER_TTL_S, TeamsSurface
 from adapters.teams.transport import TeamsTransport
 from core.engine import Engine
@@ -34,8 +36,12 @@ class TeamsAdapter:
         self.sender = TeamsSender(settings, adapter=cloud, retry=retry)
         self.surface = TeamsSurface(engine, self.sender, member_ttl_s=member_ttl_s)
         self.clicks = ClickHandlers(self.surface, engine.inbox.accept, deadline_s=invoke_deadline_s)
-        self.processor = TeamsProcessor(self.surface, MessageHandlers(self.surface), self.clicks)
-        self.ingress = TeamsIngress(accept=engine.inbox.accept, clicks=self.clicks)
+        self.psa_settings = PsaSettingsCards(self.surface, deadline_s=invoke_deadline_s)
+        self.search = TypeaheadSearch(self.surface, deadline_s=invoke_deadline_s)
+        self.processor = TeamsProcessor(self.surface, MessageHandlers(self.surface, self.psa_settings),
+                                        self.clicks, self.psa_settings)
+        self.ingress = TeamsIngress(accept=engine.inbox.accept, clicks=self.clicks, settings=self.psa_settings,
+                                    search=self.search)
         self.transport = TeamsTransport(settings, self.ingress.on_activity, adapter=cloud)
         self.notifier = TeamsNotifier(self.surface)
         engine.inbox.register(TEAMS, self.processor.handle)
@@ -46,6 +52,7 @@ class TeamsAdapter:
     async def drain(self) -> None:
         """Wait for clicks still finishing after their invoke was answered, and answers being posted."""
         await self.clicks.drain()
+        await self.psa_settings.drain()
         await self.notifier.drain()
 
     async def close(self) -> None:

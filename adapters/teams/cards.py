@@ -33,6 +33,7 @@ from adapters.teams.cards_base import (
 from adapters.teams.cards_base import title as title_blocks
 from adapters.teams.cards_forms import form_body, form_of, form_submit
 from adapters.teams.cards_lane import CardRender, fit, render_card, render_lane
+from adapters.teams.settings_actions import SettingsAction, settings_button
 from core.actions import ActionId
 from core.cards import Card, CardAction, CardLine, CardSection
 from core.handoffs import QueueEntry
@@ -148,11 +149,12 @@ def stats_card(metrics: list[PickupMetric]) -> dict[str, Any]:
 
 
 def help_card() -> dict[str, Any]:
+    """The commands, and a button to the PSA settings card (`settings` is typed too)."""
     body: list[Element] = [*title_blocks(t.HELP_TITLE), *text_blocks(t.HELP_INTRO)]
     for command, argument, what in t.HELP_COMMANDS:
         usage = f"**{command}**" + (f" _{argument}_" if argument else "")
         body += text_blocks(f"{usage} — {what}", spacing="Small")
-    return adaptive_card(body)
+    return adaptive_card(body, [settings_button(SettingsAction.OPEN, t.HELP_SETTINGS_BUTTON)])
 
 
 def duration(value: float | None) -> str:

@@ -1,7 +1,9 @@
 """Card forms rendered from core's declarations (core/forms.py): each field's label, limit, whether
 it is required and its help come from there, so Teams asks for what Slack and the console ask for and
 `perform` refuses the same. A form unfolds on the card (`Action.ShowCard`) or, after a refusal,
-comes back as a card of its own with the error by the field at fault."""
+comes back as a card of its own with the error by the field at fault. A field listed in `SEARCHED`
+is a typeahead (adapters/teams/typeahead.py): the ticket to link is searched among the open tickets
+as it is typed, and the chosen ticket's number is what the action gets."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from typing import Any
 from adapters.teams import cards_text as t
 from adapters.teams.card_actions import CHOSEN_REF, TOGGLE_OFF, TOGGLE_ON, execute
 from adapters.teams.cards_base import Element, adaptive_card, safe, show_card, subtle, text_blocks, title
+from adapters.teams.typeahead import Dataset, typeahead
 from core.actions import SPECS, ActionId
 from core.cards import CardChoice
-from core.forms import FORMS, FieldKind, Form, FormField
+from core.forms import FORMS, FieldKind, Form, FormField, FormName
 
 Members = Sequence[tuple[int, str]]  # (member id, name): whom a MEMBER field offers
+SEARCHED: dict[tuple[FormName, str], Dataset] = {(FormName.LINK_TICKET, "ticket"): Dataset.TICKETS}
 
 
 def form_of(kind: ActionId) -> Form:
@@ -35,7 +39,9 @@ def form_body(form: Form, *, values: Mapping[str, object] | None = None, members
     for field in form.fields:
         if field.name in skip or (field.kind == FieldKind.MEMBER and not members and not field.required):
             continue
-        body.append(_input(field, values.get(field.name), members))
+        dataset = SEARCHED.get((form.name, field.name))
+        value = values.get(field.name)
+        body.append(_input(field, value, members) if dataset is None else _searched(field, value, dataset))
         hint = hints.get(field.name) or field.help
         if hint:
             body += text_blocks(hint, isSubtle=True, size="Small", spacing="None")
@@ -44,6 +50,14 @@ def form_body(form: Form, *, values: Mapping[str, object] | None = None, members
     if error is not None and error[0] not in {f.name for f in form.fields}:
         body += text_blocks(error[1], color="Attention", weight="Bolder")
     return body
+
+
+def _searched(field: FormField, value: object, dataset: Dataset) -> Element:
+    """A ticket typed before (a form sent back after a refusal) stays chosen, as `#number`."""
+    typed = "" if value is None else str(value).strip()
+    shown = f"#{typed}" if typed.isdigit() else typed
+    return typeahead(field.name, field.label, dataset, value=typed or None, shown=shown, placeholder=t.TICKET_SEARCH,
+                     required=field.required, error_message=t.REQUIRED.format(label=field.label))
 
 
 def _input(field: FormField, value: object, members: Members) -> Element:

@@ -1,7 +1,7 @@
 """Teams messages, run from the inbox after the connector has its answer: commands (help, new,
-queue, stats, escalations here, connect) and chat turns. In a channel an @mention starts a session
-in that reply chain and later messages in the chain are its turns; in a personal or group chat the
-conversation holds one current session at a time. Refusals are raised as domain errors; the
+queue, stats, escalations here, connect, settings) and chat turns. In a channel an @mention starts a
+session in that reply chain and later messages in the chain are its turns; in a personal or group
+chat the conversation holds one current session at a time. Refusals are raised as domain errors; the
 processor says them in the conversation."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from adapters.teams.activities import (
     thread_ref,
 )
 from adapters.teams.cards import help_card, queue_card, stats_card
+from adapters.teams.settings import PsaSettingsCards
 from adapters.teams.surface import ESCALATION_CHANNEL_KEY, TeamsSurface
 from core.access import require_manager
 from core.errors import InvalidInput, NotFound
@@ -37,9 +38,10 @@ log = logging.getLogger("rflow.teams")
 
 
 class MessageHandlers:
-    def __init__(self, surface: TeamsSurface) -> None:
+    def __init__(self, surface: TeamsSurface, settings: PsaSettingsCards | None = None) -> None:
         self.surface = surface
         self.engine = surface.engine
+        self.settings = settings or PsaSettingsCards(surface)
 
     async def handle(self, activity: Activity, reference: dict[str, Any]) -> None:
         text = clean_text(activity)
@@ -64,6 +66,8 @@ class MessageHandlers:
             periods = [parse_period(command.args)] if command.args else sorted(PERIODS)
             metrics = await self.engine.metric.pickups(actor=actor, periods=periods)
             await self.surface.send(reference, card=stats_card(metrics))
+        elif command.name == "settings":
+            await self.settings.send(signed, reference)
         elif command.name == "escalations_here":
             await self.escalations_here(activity, reference, signed)
         elif command.name == "new":

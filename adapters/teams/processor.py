@@ -1,8 +1,9 @@
 """Teams on the request path and after it. `TeamsIngress` is the transport's callback (the token is
 already checked): messages, card-submit fallbacks and installs are stored in the core's durable
-inbox and the connector is answered at once (it gives up after 15 s); card invokes are answered in
-their own response. `TeamsProcessor` is the inbox handler that does the stored work: a refusal is
-said in the conversation and logged, and changes nothing (each engine call is one transaction)."""
+inbox and the connector is answered at once (it gives up after 15 s); card invokes (buttons, the
+settings card's saves, typeahead searches) are answered in their own response. `TeamsProcessor`
+is the inbox handler that does the stored work: a refusal is said in the conversation and logged,
+and changes nothing (each engine call is one transaction)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from adapters.teams.cards import help_card
 from adapters.teams.clicks import Accept, ClickHandlers
 from adapters.teams.handlers import MessageHandlers
 from adapters.teams.references import conversation_reference
+from adapters.teams.search import SEARCH, TypeaheadSearch
+from adapters.teams.settings import PsaSettingsCards
+from adapters.teams.settings_actions import is_settings
 from adapters.teams.surface import TeamsSurface
 from adapters.teams.transport import IncomingActivity
 from adapters.teams.wording import error_text
@@ -29,15 +33,22 @@ CARD_ACTION = "adaptiveCard/action"
 
 
 class TeamsIngress:
-    def __init__(self, *, accept: Accept, clicks: ClickHandlers) -> None:
+    def __init__(self, *, accept: Accept, clicks: ClickHandlers, settings: PsaSettingsCards | None = None,
+                 search: TypeaheadSearch | None = None) -> None:
         self.accept = accept
         self.clicks = clicks
+        self.settings = settings or PsaSettingsCards(clicks.surface)
+        self.search = search or TypeaheadSearch(clicks.surface)
 
     async def on_activity(self, incoming: IncomingActivity) -> InvokeResponse | None:
         activity = incoming.activity
         if activity.type == ActivityTypes.invoke:
             if activity.name == CARD_ACTION:
+                if is_settings(activity.value):
+                    return await self.settings.invoke(activity)
                 return await self.clicks.invoke(activity)
+            if activity.name == SEARCH:  # a typeahead menu of a card (adapters/teams/typeahead.py)
+                return await self.search.invoke(activity)
             return InvokeResponse(status=501)  # nothing else is ours (as the SDK's own handler says)
         if activity.type == ActivityTypes.message:
             if activity.value is not None and not (activity.text or "").strip():
@@ -60,10 +71,12 @@ def _bot_added(activity: Activity) -> bool:
 
 
 class TeamsProcessor:
-    def __init__(self, surface: TeamsSurface, messages: MessageHandlers, clicks: ClickHandlers) -> None:
+    def __init__(self, surface: TeamsSurface, messages: MessageHandlers, clicks: ClickHandlers,
+                 settings: PsaSettingsCards | None = None) -> None:
         self.surface = surface
         self.messages = messages
         self.clicks = clicks
+        self.settings = settings or messages.settings
         self._ordering = KeyedLocks()
 
     async def handle(self, delivery: InboundDelivery) -> None:
@@ -91,6 +104,8 @@ class TeamsProcessor:
             # One conversation's messages one at a time: two quick first messages make one session.
             async with self._ordering.hold(conversation_id(activity)):
                 await self.messages.handle(activity, reference)
+        elif kind == "submit" and is_settings(activity.value):
+            await self.settings.submitted(activity, reference)
         elif kind == "submit":
             await self.clicks.submitted(activity, reference, deferred=False)
         elif kind == "action":

@@ -40,3 +40,6 @@ WRITEBACK = "Ticket #{ticket}: {message}"
 LOOKUP_FAILED = "Teams could not tell me who you are just now; please try again in a minute."
 CONNECTED = "This Teams tenant is now part of {account}. You are signed in as {name} ({role})."
 ESCALATED_TO_YOU = "{by} escalated session #{id} to you."
+
+# Typeahead search (an invoke answer Teams shows in the menu, if at all)
+SEARCH_SLOW = "The search took too long; type a little more and try again."

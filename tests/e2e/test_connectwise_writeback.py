@@ -3,7 +3,6 @@ rejection reported loudly, a skipped transition, escalation as an internal note,
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -77,7 +76,8 @@ async def test_a_status_of_another_board_is_refused_when_saved(psa_rflow: Rflow,
 /psa boards
 /psa
 """)
-    assert "✗ Status 202 is not a status of the board 'Help Desk'; choose one of its own. /psa boards lists each board's own statuses." in run.out
+    assert ("✗ Status 202 is not a status of the board 'Help Desk'; choose one of its own. "
+            "/psa boards lists each board's own statuses.") in run.out
     assert "Board 2 Projects" in run.out and "   202 Done (closed)" in run.out and "   104 Resolved (closed)" in run.out
     assert "No board statuses chosen" in run.out
 

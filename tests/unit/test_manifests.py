@@ -40,7 +40,7 @@ SCOPES = ("app_mentions:read", "channels:history", "groups:history", "im:history
           "channels:read", "groups:read", "team:read")
 EVENT_SCOPE = {"app_mention": "app_mentions:read", "message.channels": "channels:history",
                "message.groups": "groups:history", "message.im": "im:history", "message.mpim": "mpim:history"}
-TEAMS_COMMANDS = ["help", "new", "queue", "stats", "escalations here", "connect"]
+TEAMS_COMMANDS = ["help", "new", "queue", "stats", "escalations here", "connect", "settings"]
 
 
 def _slack(**kwargs: Any) -> dict[str, Any]:
@@ -59,7 +59,8 @@ def test_the_slack_manifest_has_every_scope_event_and_command_with_the_urls_fill
     (rf,) = m["features"]["slash_commands"]
     assert rf["command"] == "/rf" and rf["url"] == f"{URL}/slack/events" and rf["description"]
     assert rf["should_escape"] is True  # `/rf role @person` must arrive as <@U…>
-    assert m["settings"]["interactivity"] == {"is_enabled": True, "request_url": f"{URL}/slack/events"}
+    assert m["settings"]["interactivity"] == {"is_enabled": True, "request_url": f"{URL}/slack/events",
+                                              "message_menu_options_url": f"{URL}/slack/events"}  # search menus
     assert m["settings"]["event_subscriptions"]["request_url"] == f"{URL}/slack/events"
     assert m["oauth_config"]["redirect_urls"] == [f"{URL}/slack/oauth_redirect"]
     assert m["features"]["app_home"] == {"home_tab_enabled": True, "messages_tab_enabled": True,

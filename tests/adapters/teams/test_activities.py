@@ -66,15 +66,16 @@ def test_commands_have_strict_shapes() -> None:
     assert parse_command("escalations  here") == Command(name="escalations_here")
     assert parse_command("connect abcd-efgh") == Command(name="connect", args="abcd-efgh")
     assert parse_command("new printer offline") == Command(name="new", args="printer offline")
+    assert parse_command("Settings") == Command(name="settings")
     for turn in ("help me with the VPN", "queue is stuck in the print spooler", "stats look odd",
-                 "escalations are slow", "connect the printer to wifi", "printer offline", ""):
+                 "escalations are slow", "connect the printer to wifi", "printer offline", "settings of outlook", ""):
         assert parse_command(turn) is None, turn
 
 
 @given(text=st.text(max_size=80))
 def test_parsing_never_raises(text: str) -> None:
     command = parse_command(text)
-    assert command is None or command.name in {"help", "queue", "stats", "escalations_here", "connect", "new"}
+    assert command is None or command.name in {"help", "queue", "stats", "escalations_here", "connect", "new", "settings"}
 
 
 @given(tenant=st.uuids().map(str), conversation=st.text(min_size=1, max_size=400).filter(lambda s: s.strip()))

@@ -16,6 +16,7 @@ from adapters.teams import cards
 from adapters.teams.card_actions import KINDS, action_data, input_names, parse_action, verb
 from adapters.teams.cards_base import safe, utf16_size
 from adapters.teams.cards_forms import form_card
+from adapters.teams.settings_actions import is_settings
 from core.actions import Action, ActionId
 from core.cards import lane_card as neutral_lane
 from core.forms import FORMS, FieldKind, FormName
@@ -107,6 +108,8 @@ def clicks(card: dict[str, Any]) -> list[tuple[dict[str, Any], Action, Action]]:
     for own, buttons in cards_with_buttons(card):
         inputs = inputs_of(own)
         for button in buttons:
+            if is_settings(button["data"]):
+                continue  # the settings card's own buttons (tests/adapters/teams/test_cards_psa.py)
             invoke = {"action": {"type": "Action.Execute", "verb": button["verb"],
                                  "data": {**button["data"], **inputs}}, "trigger": "manual"}
             assert button["fallback"]["type"] == "Action.Submit"

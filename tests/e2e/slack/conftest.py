@@ -161,7 +161,7 @@ def find_buttons(blocks: list[dict[str, Any]], action_id: str) -> list[dict[str,
 
 def state_of(view: dict[str, Any], edits: dict[str, str | None] | None = None) -> dict[str, Any]:
     """What Slack sends as view.state.values for a view submitted as shown, with `edits` typed in
-    (by block_id; a static_select takes the option value, checkboxes a value or None)."""
+    (by block_id; a select or radio buttons take the option value, checkboxes comma-separated values or None)."""
     edits = edits or {}
     values: dict[str, Any] = {}
     for block in view.get("blocks", []):
@@ -177,9 +177,13 @@ def state_of(view: dict[str, Any], edits: dict[str, str | None] | None = None) -
             state = {"type": kind, "selected_option": {"value": chosen} if chosen else None}
         elif kind == "conversations_select":
             state = {"type": kind, "selected_conversation": edits.get(block_id, element.get("initial_conversation"))}
-        elif kind == "checkboxes":
-            chosen = edits.get(block_id)
-            state = {"type": kind, "selected_options": [{"value": chosen}] if chosen else []}
+        elif kind == "checkboxes":  # as shown (initial_options) unless edited
+            shown = ",".join(o["value"] for o in element.get("initial_options") or [])
+            chosen = edits[block_id] if block_id in edits else shown
+            state = {"type": kind, "selected_options": [{"value": v} for v in (chosen or "").split(",") if v]}
+        elif kind in ("radio_buttons", "external_select"):
+            chosen = edits[block_id] if block_id in edits else (element.get("initial_option") or {}).get("value")
+            state = {"type": kind, "selected_option": {"value": chosen} if chosen else None}
         else:
             raise AssertionError(f"no test support for {kind}")
         values[block_id] = {element["action_id"]: state}

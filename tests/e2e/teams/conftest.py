@@ -11,6 +11,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,6 +205,14 @@ class TeamsBot:
         return await self.post(self.activity(user, conversation, type="invoke", name="adaptiveCard/action",
                                              replyToId=reply_to, value=value))
 
+    async def search(self, user: TeamsUser, conversation: dict[str, Any], dataset: str, text: str, *,
+                     skip: int = 0, top: int = 15, token: str | None = "default") -> tuple[int, Any]:
+        """A typeahead menu asking as Teams does (learn.microsoft.com/microsoftteams/platform/
+        task-modules-and-cards/cards/dynamic-search, "Invoke request")."""
+        value = {"queryText": text, "queryOptions": {"skip": skip, "top": top}, "dataset": dataset}
+        return await self.post(self.activity(user, conversation, type="invoke", name="application/search", value=value,
+                                             locale="en-US"), token=token)
+
     # Reading what the bot did --------------------------------------------------------------------
 
     def current(self, conversation_id: str, activity_id: str) -> dict[str, Any]:
@@ -293,8 +302,9 @@ class TeamsBot:
         return ts
 
 
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[TeamsBot]:
+@asynccontextmanager
+async def running_bot(tmp_path: Path, **extra: Any) -> AsyncIterator[TeamsBot]:
+    """The bot with its fakes; `extra` settings add to the defaults (the PSA's, say)."""
     connector, issuer, hooks = FakeBotConnector(), FakeTeamsIssuer(), ResponseUrls()
     await connector.start()
     await issuer.start()
@@ -314,7 +324,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[TeamsBot]:
                 RF_SQLITE_PATH=tmp_path / "teams.db", ANTHROPIC_API_KEY="sk-ant-test",
                 ANTHROPIC_BASE_URL=anthropic.base_url, RF_LLM_MAX_RETRIES=0, RF_LLM_TIMEOUT=10,
                 SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SLACK_SECRET, RF_SLACK_API_URL=slack.base_url,
-                RF_SLACK_POST_INTERVAL=0.0, MICROSOFT_APP_ID=APP_ID, RF_TEAMS_OPENID_URL=issuer.metadata_url)
+                RF_SLACK_POST_INTERVAL=0.0, MICROSOFT_APP_ID=APP_ID, RF_TEAMS_OPENID_URL=issuer.metadata_url, **extra)
             app = await build_app(settings, platforms=True)
             assert app.teams is not None and app.slack is not None
             clock = ShiftedClock()
@@ -333,3 +343,9 @@ async def bot(tmp_path: Path) -> AsyncIterator[TeamsBot]:
         await hooks.close()
         await issuer.close()
         await connector.close()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[TeamsBot]:
+    async with running_bot(tmp_path) as running:
+        yield running
