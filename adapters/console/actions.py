@@ -17,7 +17,7 @@ from core.forms import FORMS, FieldKind
 Values = dict[str, object]
 
 # How a form field is typed on the command line when it isn't just its name.
-TOKENS = {"log_time": "+time", "target": "@name", "description": ":: description", "ticket": "ticket#"}
+TOKENS = {"log_time": "+time", "target": "@name", "description": ":: description", "ticket": "ticket# or words"}
 
 
 def _resolve_words(rest: str) -> Values:

@@ -154,7 +154,7 @@ async def _psa(c: Console, rest: str) -> None:
 _link_ticket, _link_usage = COMMANDS["link"]
 
 
-@command("link", _link_usage.replace("<ticket#>", "<ticket# | words>"))
+@command("link", _link_usage)
 async def _link(c: Console, rest: str) -> None:
     """A ticket number (or URL) links it; other words search the open tickets to pick from."""
     text = rest.strip()

@@ -104,7 +104,7 @@ async def test_refusals_name_the_command_and_change_nothing(rflow: Rflow) -> Non
 """, ANTHROPIC_API_KEY="")
     out = run.out
     for usage in ("/fact <text>", "/editfact <n> <text>", "/promote <Q1|C1|P1> [text]", "/partial <notes>",
-                  "/escalate <reason> [@name]", "/link <ticket#>", "/preview resolve|escalate", "/pickup <session>",
+                  "/escalate <reason> [@name]", "/link <ticket# or words>", "/preview resolve|escalate", "/pickup <session>",
                   "/fix <title> [:: description]"):
         assert f"✗ Usage: {usage}" in out, usage
     assert "✗ The text is 1,001 characters; at most 1,000. Usage: /fact <text>" in out
