@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from core import log_context
 from core.redaction import redact_text
 
 _HANDLER_MARK = "_resolutionflow_handler"
+LOG_FILE_NAME = "rflow.log"  # in the data directory, for the console (Settings.data_dir)
+LOG_FILE_BYTES = 5 * 1024 * 1024  # then rflow.log.1 … rflow.log.3
+LOG_FILE_BACKUPS = 3
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged too.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {
     "message",
@@ -107,14 +112,25 @@ class HumanFormatter(logging.Formatter):
 
 
 def configure_logging(
-    level: str = "INFO", json_format: bool | None = None, *, stream: TextIO | None = None
+    level: str = "INFO", json_format: bool | None = None, *, stream: TextIO | None = None, file: Path | None = None
 ) -> logging.Handler:
     """Install our single root handler (replacing the one from an earlier call, so calling twice
-    never duplicates lines). JSON when stderr is not a TTY unless `json_format` says otherwise."""
-    stream = stream if stream is not None else sys.stderr
-    if json_format is None:
-        json_format = not _is_tty(stream)
-    handler = logging.StreamHandler(stream)
+    never duplicates lines). JSON when stderr is not a TTY unless `json_format` says otherwise.
+
+    With `file`, records go to that file instead (rotated at 5 MB, three kept; readable lines unless
+    `json_format`), so they never interleave with a conversation on the terminal; Python's warnings
+    go there too. An unwritable file raises OSError before anything changes."""
+    handler: logging.Handler
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS,
+                                                       encoding="utf-8")
+        json_format = bool(json_format)
+    else:
+        stream = stream if stream is not None else sys.stderr
+        if json_format is None:
+            json_format = not _is_tty(stream)
+        handler = logging.StreamHandler(stream)
     setattr(handler, _HANDLER_MARK, True)
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter())
@@ -126,6 +142,7 @@ def configure_logging(
             existing.close()
     root.addHandler(handler)
     root.setLevel(level.upper())  # an unknown name raises ValueError: better than silence
+    logging.captureWarnings(file is not None)
     return handler
 
 

@@ -11,13 +11,29 @@ import io
 import json
 import re
 import zipfile
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
+
+def template_root() -> Traversable:
+    """The templates as package data of the top-level `manifest` package (the repository's manifest/
+    folder, installed beside `bot` by the wheel). When no such package imports (an editable install
+    made before manifest/ became one) or another `manifest` shadows it, the checkout's folder is read."""
+    try:
+        root = resources.files("manifest")
+        if (root / "slack" / "manifest.yaml").is_file():
+            return root
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "manifest"
+
+
+MANIFEST_DIR = template_root()
 SLACK_TEMPLATE = MANIFEST_DIR / "slack" / "manifest.yaml"
 TEAMS_DIR = MANIFEST_DIR / "teams"
 TEAMS_FILES = ("manifest.json", "color.png", "outline.png")

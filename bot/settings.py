@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class Settings(BaseSettings):
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
     teams_openid_url: str | None = Field(default=None, alias="RF_TEAMS_OPENID_URL")  # tests: a local issuer
+    teams_login_url: str | None = Field(default=None, alias="RF_TEAMS_LOGIN_URL")  # `rflow doctor`'s token check
     teams_anonymous: bool = Field(default=False, alias="RF_TEAMS_ANONYMOUS")  # no app id: local testing only
 
     @property
@@ -70,6 +73,20 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    @property
+    def data_dir(self) -> Path:
+        """Where rflow keeps its files: the folder of the SQLite database (RF_DATABASE_URL when it names
+        a SQLite file, else RF_SQLITE_PATH, so `data/` by default, also with PostgreSQL). The console
+        writes its log there (rflow.log)."""
+        if self.database_url:
+            try:
+                url = make_url(self.database_url)
+            except ArgumentError:
+                url = None
+            if url is not None and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+                return Path(url.database).expanduser().parent
+        return self.sqlite_path.expanduser().parent
 
     @property
     def slack_oauth(self) -> bool:

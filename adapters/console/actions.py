@@ -15,6 +15,7 @@ from core.errors import InvalidInput
 from core.forms import FORMS, FieldKind
 
 Values = dict[str, object]
+MAX_REF_CHARS = 12  # an object of the session as written: F12, Q3, 7; a longer word is not one
 
 # How a form field is typed on the command line when it isn't just its name.
 TOKENS = {"log_time": "+time", "target": "@name", "description": ":: description", "ticket": "ticket# or words"}
@@ -70,8 +71,10 @@ class ActionCommand:
     def parse(self, c: Console, rest: str) -> Action:
         action, session_id, ref = self.action, None, None
         if self.choices or self.session or self.ref:
-            first, _, rest = rest.partition(" ")
-            rest = rest.strip()
+            words = rest.split(None, 1)  # the first word ends at any space, tab or newline
+            first, rest = (words[0], words[1].strip() if len(words) > 1 else "") if words else ("", "")
+            if self.ref and len(first) > MAX_REF_CHARS:
+                raise InvalidInput(m.USAGE.format(usage=self.usage()))
             if self.choices:
                 if first.lower() not in self.choices:
                     raise InvalidInput(m.USAGE.format(usage=self.usage()))

@@ -3,6 +3,8 @@ commands are in console/actions.py, the account-level ones in console/closing.py
 
 from __future__ import annotations
 
+import logging
+import re
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +22,23 @@ from core.errors import DomainError, InvalidInput
 from core.events import TurnAnswered
 from core.log_context import bind
 from core.models import Fix, ItemKind, Member, TaskItem
-from core.sessions import PostedMessage
+from core.sessions import MAX_MESSAGE_CHARS, PostedMessage
 from core.turns import TurnResult
+
+log = logging.getLogger("rflow.console")
 
 Handler = Callable[["Console", str], Awaitable[None]]
 COMMANDS: dict[str, tuple[Handler, str]] = {}
+
+MAX_ID = 2**31 - 1  # every id the database keeps (sessions, members, boards, PSA members) is a 32-bit INTEGER
+MAX_LINE_CHARS = MAX_MESSAGE_CHARS  # the most any input takes: a chat message (every form field takes less)
+# A member's name: its console identity is the casefolded name, at most three times as long ("ﬃ" is
+# "ffi"), and both columns hold 255 characters (members.name, member_identities.external_id).
+MAX_NAME_CHARS = 80
+SHOWN_COMMAND_CHARS = 40  # an unknown command is named back at most this long
+_ID = re.compile(r"#?([0-9]+)")
+_NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_COMMAND = re.compile(r"/(\S*)\s*(.*)", re.DOTALL)
 
 
 def command(name: str, usage: str = "") -> Callable[[Handler], Handler]:
@@ -38,6 +52,37 @@ class Screen(Protocol):
     """The live terminal: shows lines that arrive between commands (replies of background turns)."""
 
     def show(self, lines: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class NeutralScreen:
+    """A screen that is shown only neutralised lines (render.neutral), whoever calls it."""
+
+    screen: Screen
+
+    def show(self, lines: Sequence[str]) -> None:
+        self.screen.show([render.neutral(line) for line in lines])
+
+
+def _check_line(line: str) -> None:
+    """Refuse a line holding a character that is not text to store: NUL (PostgreSQL refuses it),
+    the other controls (an arrow key's escape sequence, a backspace), a lone surrogate. Tabs and
+    newlines (a pasted paragraph) are text."""
+    found = _NOT_TEXT.search(line)
+    if found is not None:
+        raise InvalidInput(m.CONTROL_CHARACTER.format(char=render.picture(found.group()), position=found.start() + 1))
+
+
+def _split_command(line: str) -> tuple[str, str]:
+    """`/name rest`: the name up to the first space, tab or newline, the rest stripped."""
+    match = _COMMAND.fullmatch(line)
+    assert match is not None  # the line starts with a slash
+    return match.group(1), match.group(2).strip()
+
+
+def _clip(text: str) -> str:
+    """Typed words named back in a refusal, shortened when long (the refusal is one line)."""
+    return text if len(text) <= SHOWN_COMMAND_CHARS else text[:SHOWN_COMMAND_CHARS] + "…"
 
 
 @dataclass
@@ -55,31 +100,49 @@ class Console:
     screen: Screen | None = None
     known: dict[int, Known] = field(default_factory=dict)  # by session: the lane before its turn
 
+    def __setattr__(self, name: str, value: object) -> None:
+        """The live terminal is shown neutralised text too: whatever is set as `screen` is wrapped."""
+        if name == "screen" and value is not None and not isinstance(value, NeutralScreen):
+            value = NeutralScreen(value)  # type: ignore[arg-type]
+        super().__setattr__(name, value)
+
     def say(self, *lines: str) -> None:
-        self.out.extend(lines)
+        """The one way out to the terminal: control characters and escape sequences in anything
+        shown (other people's words, the assistant's, the PSA's) arrive as visible stand-ins."""
+        self.out.extend(render.neutral(line) for line in lines)
 
     async def handle(self, line: str) -> bool:
-        """Run one line; False when it failed (and then nothing changed)."""
-        line = line.strip()
+        """Run one line; False when it failed (and then nothing changed). Every refusal, of the
+        line itself or by the engine, is one `✗ …` line; nothing here raises on what is typed."""
+        line = line.replace("\r\n", "\n").replace("\r", "\n").strip()
         if not line or line.startswith("#"):
             return True
         with bind(session_id=self.current, account_id=self.actor.account_id):
             try:
+                _check_line(line)
                 if line.startswith("/"):
-                    name, _, rest = line[1:].partition(" ")
+                    name, rest = _split_command(line)
                     entry = COMMANDS.get(name.lower())
                     if entry is None:
-                        raise InvalidInput(m.UNKNOWN_COMMAND.format(command="/" + name))
-                    await entry[0](self, rest.strip())
+                        raise InvalidInput(m.BARE_SLASH if not name else m.UNKNOWN_COMMAND.format(command="/" + _clip(name)))
+                    if len(rest) > MAX_LINE_CHARS:
+                        raise InvalidInput(m.LINE_TOO_LONG.format(length=len(rest), max=MAX_LINE_CHARS, usage=entry[1]))
+                    await entry[0](self, rest)
                 else:
+                    if len(line) > MAX_LINE_CHARS:
+                        raise InvalidInput(m.MESSAGE_TOO_LONG.format(length=len(line), max=MAX_LINE_CHARS))
                     await self.chat(line)
                 return True
             except DomainError as exc:
                 self.say(m.ERROR.format(message=error_text(exc)))
                 return False
+            except Exception as exc:  # a fault of ours (or a database gone away), not of the line: said, logged
+                log.exception("the console line failed")
+                self.say(m.ERROR.format(message=m.INTERNAL_ERROR.format(kind=type(exc).__name__)))
+                return False
             finally:
                 await self.run_writebacks()  # deliveries whose retry time has come
-                self.out.extend(self.notices)  # what the action told others comes after its own words
+                self.say(*self.notices)  # what the action told others comes after its own words
                 self.notices.clear()
 
     def session_id(self) -> int:
@@ -175,10 +238,15 @@ def _need(rest: str, usage: str) -> str:
 
 
 def _int(text: str, usage: str) -> int:
-    text = text.strip().lstrip("#")
-    if not text.isdigit():
+    """An id as typed (`12`, `#12`): ASCII digits only (`²` is a digit to `str.isdigit`, not to
+    `int`), and no larger than the database keeps (a larger one would be refused by the driver)."""
+    match = _ID.fullmatch(text.strip())
+    if match is None:
         raise InvalidInput(m.USAGE.format(usage=usage))
-    return int(text)
+    digits = match.group(1).lstrip("0") or "0"
+    if len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+        raise InvalidInput(m.ID_TOO_LARGE.format(text=_clip(digits), max=MAX_ID, usage=usage))
+    return int(digits)
 
 
 @command("help")
@@ -217,10 +285,19 @@ async def _open(c: Console, rest: str) -> None:
 
 @command("as", "/as <name> [role]")
 async def _as(c: Console, rest: str) -> None:
-    parts = shlex.split(_need(rest, "/as <name> [role]"))
+    usage = "/as <name> [role]"
+    try:
+        parts = shlex.split(_need(rest, usage))
+    except ValueError:  # an unbalanced quote, a trailing backslash
+        raise InvalidInput(m.AS_QUOTES.format(usage=usage)) from None
+    if not 1 <= len(parts) <= 2 or not parts[0].split():
+        raise InvalidInput(m.AS_USAGE.format(usage=usage))
+    name = " ".join(parts[0].split())  # a name is one line: tabs and newlines in quotes read as spaces
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidInput(m.FORM_TOO_LONG.format(token="name", length=len(name), max=MAX_NAME_CHARS, usage=usage))
     role = parse_role(parts[1]) if len(parts) > 1 else None
     actor, member, created = await c.engine.accounts.sign_in(
-        account_name=c.account_name, platform="console", external_id=parts[0].casefold(), name=parts[0], role=role)
+        account_name=c.account_name, platform="console", external_id=name.casefold(), name=name, role=role)
     c.actor, c.member = actor, member
     if created:
         c.say(m.ACTING_AS_NEW.format(name=member.name, role=member.role))

@@ -33,9 +33,19 @@ ASSISTANT_ON = "The assistant is on ({model})."
 WELCOME = "ResolutionFlow console — account {account}, you are {name} ({role}). /help lists the commands."
 NO_SESSION = "No current session: start one with /new <problem> or pick one with /open <id>."
 UNKNOWN_COMMAND = "Unknown command {command}. /help lists the commands."
+BARE_SLASH = "A command name follows the slash, e.g. /help, which lists them."
 USAGE = "Usage: {usage}"
 FORM_TOO_LONG = "The {token} is {length:,} characters; at most {max:,}. Usage: {usage}"
+LINE_TOO_LONG = "The line is {length:,} characters; at most {max:,}. Usage: {usage}"
+MESSAGE_TOO_LONG = "The message is {length:,} characters; at most {max:,}. Nothing was saved."
+CONTROL_CHARACTER = ("The line holds a control character ({char} at character {position:,}), which is not text to "
+                     "store; nothing was done. Type it again without it.")
+ID_TOO_LARGE = "{text} is too large to be an id (at most {max:,}). Usage: {usage}"
+AS_QUOTES = "A quote is not closed. Usage: {usage} (a name with spaces in quotes: /as \"Dana Smith\")"
+AS_USAGE = "Usage: {usage} (a name with spaces in quotes: /as \"Dana Smith\" engineer)"
 ERROR = "✗ {message}"
+INTERNAL_ERROR = ("That failed on our side ({kind}); the log has the details. Each action is one transaction, so "
+                  "nothing was half-written.")
 RESUMED = "Resumed {n} assistant turn(s) left pending by an earlier run."
 
 STARTED = "Session #{id} started: {title}"
@@ -137,9 +147,10 @@ ESCALATED_TARGET = " Target: {name}."
 PREVIEW_KINDS = {"resolve": "Resolution note", "escalate": "Escalation package"}
 
 # The PSA settings (/psa …) and ticket search (/link <words>).
-PSA_USAGE = ("Usage: /psa [connect key=value … | test | boards | statuses <board> resolved=<status|none> "
-             "escalated=<status|none> | time [on|off] [type=<id|none>] [role=<id|none>] [billable=<option>] | "
-             "members | me [member]]")
+PSA_SYNTAX = ("/psa [connect key=value … | test | boards | statuses <board> resolved=<status|none> "
+              "escalated=<status|none> | time [on|off] [type=<id|none>] [role=<id|none>] [billable=<option>] | "
+              "members | me [member]]")
+PSA_USAGE = USAGE.format(usage=PSA_SYNTAX)
 PSA_HEAD = "{psa}: {state}"
 PSA_CONNECTED = "connected"
 PSA_NOT_CONNECTED = "not connected (an admin runs /psa connect key=value …: {keys})"
@@ -149,9 +160,12 @@ PSA_ROLES = {"resolved": "on resolve", "escalated": "on escalate"}
 PSA_CHOICE = "{role}: {status}"
 PSA_NO_BOARD_STATUS = "  No board statuses chosen: /psa boards lists them, /psa statuses <board> resolved=<status> chooses."
 PSA_CLOSES = " (closes the ticket)"
-PSA_TIME = "  time entries {state}: work type {work_type} · work role {work_role} · billable {billable}"
+PSA_TIME = "  time entries {state}: work type {work_type} · work role {work_role} · billing: {billable}"
 PSA_TIME_DEFAULT = "as the PSA decides"
-PSA_ME = "  you are {psa} member {name} (#{id}, matched by {how})"
+PSA_BILLABLE = {"billable": "billable", "do_not_bill": "do not bill", "no_charge": "no charge",  # by BillableOption
+                "no_default": PSA_TIME_DEFAULT}
+PSA_ME = "  you are {psa} member {name} (#{id}, {how})"
+PSA_MATCHED = {"email": "matched by your e-mail address", "chosen": "chosen with /psa me"}
 PSA_ME_NONE = "  you are not matched to a {psa} member: /psa me finds you by e-mail, /psa me <member> chooses."
 PSA_CHECK_OK = "✓ {psa} answered: the connection works{member}."
 PSA_CHECK_MEMBER = " as API member {name}"

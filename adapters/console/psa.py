@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import adapters.console.actions  # noqa: F401  (registers /link, which the ticket search wraps)
 from adapters.console import messages as m
 from adapters.console.console import COMMANDS, Console, _int, command
 from core.errors import InvalidInput
 from core.models import BoardStatus, StatusRole
-from core.psa import ConnectionReport, PsaList, parse_ticket_ref
+from core.psa import BillableOption, ConnectionReport, PsaList, parse_ticket_ref
 from core.psa_settings import UNSET, Unset
 
 
@@ -25,7 +26,11 @@ def _pairs(words: list[str]) -> dict[str, str]:
 
 
 def _optional_id(value: str) -> int | None:
-    return None if value.lower() in ("", "none") else _int(value, m.PSA_USAGE)
+    return None if value.lower() in ("", "none") else _int(value, m.PSA_SYNTAX)
+
+
+def _billable(option: BillableOption) -> str:
+    return m.PSA_BILLABLE.get(option.value, option.value)
 
 
 def _warning(items: PsaList[Any]) -> list[str]:
@@ -47,8 +52,9 @@ async def _overview(c: Console) -> None:
             or [m.PSA_NO_BOARD_STATUS]))
     t = o.time
     c.say(m.PSA_TIME.format(state="on" if t.enabled else "off", work_type=t.work_type_name or m.PSA_TIME_DEFAULT,
-                            work_role=t.work_role_name or m.PSA_TIME_DEFAULT, billable=t.billable.value))
-    c.say(m.PSA_ME.format(psa=o.psa_name, name=o.me.psa_member_name, id=o.me.psa_member_id, how=o.me.matched_by)
+                            work_role=t.work_role_name or m.PSA_TIME_DEFAULT, billable=_billable(t.billable)))
+    c.say(m.PSA_ME.format(psa=o.psa_name, name=o.me.psa_member_name, id=o.me.psa_member_id,
+                          how=m.PSA_MATCHED.get(o.me.matched_by, o.me.matched_by))
           if o.me else m.PSA_ME_NONE.format(psa=o.psa_name))
 
 
@@ -81,7 +87,7 @@ async def _boards(c: Console) -> None:
 async def _statuses(c: Console, words: list[str]) -> None:
     if not words:
         raise InvalidInput(m.PSA_USAGE)
-    board_id = _int(words[0], m.PSA_USAGE)
+    board_id = _int(words[0], m.PSA_SYNTAX)
     pairs = _pairs(words[1:])
     roles = {role.value: role for role in StatusRole}
     if not pairs or any(key not in roles for key in pairs):
@@ -111,7 +117,7 @@ async def _time(c: Console, words: list[str]) -> None:
     t = await c.engine.psa_settings.set_time(actor=c.actor, enabled=enabled, work_type_id=work_type,
                                              work_role_id=work_role, billable=pairs.get("billable"))
     c.say(m.PSA_TIME.format(state="on" if t.enabled else "off", work_type=t.work_type_name or m.PSA_TIME_DEFAULT,
-                            work_role=t.work_role_name or m.PSA_TIME_DEFAULT, billable=t.billable.value))
+                            work_role=t.work_role_name or m.PSA_TIME_DEFAULT, billable=_billable(t.billable)))
 
 
 async def _members(c: Console) -> None:
@@ -121,10 +127,11 @@ async def _members(c: Console) -> None:
 
 
 async def _me(c: Console, words: list[str]) -> None:
-    chosen = _int(words[0], m.PSA_USAGE) if words else None
+    chosen = _int(words[0], m.PSA_SYNTAX) if words else None
     link = await c.engine.psa_settings.match_me(actor=c.actor, psa_member_id=chosen)
     psa = c.engine.deps.psa.display_name if c.engine.deps.psa else "PSA"
-    c.say(m.PSA_ME.format(psa=psa, name=link.psa_member_name, id=link.psa_member_id, how=link.matched_by).strip())
+    c.say(m.PSA_ME.format(psa=psa, name=link.psa_member_name, id=link.psa_member_id,
+                      how=m.PSA_MATCHED.get(link.matched_by, link.matched_by)).strip())
 
 
 @command("psa", "/psa [connect|test|boards|statuses|time|members|me]")

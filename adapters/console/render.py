@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from adapters.console import messages as m
@@ -19,6 +20,30 @@ from core.views import (
     handoff_view,
     queued_post,
 )
+
+# What a terminal would act on rather than show: C0 controls but newline and tab (ESC starts every
+# escape sequence, CR and BS overwrite what is shown), DEL, the C1 controls (CSI and OSC among them),
+# the bidirectional overrides and isolates that reorder what follows, and lone surrogates (which no
+# terminal encoding can write).
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def picture(char: str) -> str:
+    """A control character as a visible, inert stand-in: its Unicode control picture (ESC is ␛,
+    NUL ␀, DEL ␡), else its code point written out."""
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return f"<U+{code:04X}>"
+
+
+def neutral(text: str) -> str:
+    """`text` safe to write to a terminal: every control character shown as its stand-in, so an
+    escape sequence in someone's words reads as `␛[31m` instead of colouring (or clearing) the
+    screen. Newlines and tabs stay."""
+    return CONTROL.sub(lambda match: picture(match.group()), text)
 
 
 def _hint(action: CardAction | CardChoice) -> str:

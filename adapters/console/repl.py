@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 import adapters.console.actions  # registers the action commands
@@ -13,13 +15,14 @@ import adapters.console.psa  # noqa: F401  (registers /psa and the ticket search
 from adapters.console import messages as m
 from adapters.console import render
 from adapters.console.console import Console
-from adapters.console.live import Live
+from adapters.console.live import Live, live_of
 from adapters.console.stdin import StdinLines
 from core import views
 from core.engine import Engine
 from core.events import (
     EscalationClaimed,
     EscalationCreated,
+    MessagePosted,
     SessionResolved,
     TurnAnswered,
     TurnQueued,
@@ -49,6 +52,8 @@ class ConsoleNotifier(QuietNotifier):
         console = self.console
         if console is None or not console.background:
             return
+        if (live := live_of(console)) is not None:
+            live.turn_queued(event.session_id)
         if event.session_id == console.current or event.author_id == console.member.id:
             self._say(m.THINKING)
 
@@ -56,9 +61,17 @@ class ConsoleNotifier(QuietNotifier):
         """Live, replies print as they arrive; a replay prints its drained turns itself. A cancelled
         turn is said either way."""
         console = self.console
+        if console is not None and (live := live_of(console)) is not None:
+            live.turn_answered(event)
         if console is None or not (console.background or event.cancelled):
             return
         self._say(*await console.answered(event))
+
+    async def message_posted(self, event: MessagePosted) -> None:
+        """The console's own messages (the live console shows the others' as the event bus brings
+        them, and not these a second time)."""
+        if event.via == "console" and self.console is not None and (live := live_of(self.console)) is not None:
+            live.message_posted(event)
 
     async def escalation_created(self, event: EscalationCreated) -> None:
         post = views.created_post(event)
@@ -118,9 +131,42 @@ async def replay(console: Console, lines: Iterable[str], stream: TextIO) -> int:
     return failed
 
 
-async def interactive(console: Console, stream: TextIO = sys.stdout) -> None:
+def data_dir_from_env() -> Path:
+    """The data directory when the caller names none: the SQLite file's folder (RF_SQLITE_PATH,
+    default data/resolutionflow.db, as bot/settings.py has it)."""
+    return Path(os.environ.get("RF_SQLITE_PATH") or "data/resolutionflow.db").parent
+
+
+async def interactive(console: Console, stream: TextIO | None = None, *, data_dir: Path | None = None) -> None:
     """On a terminal the turns run in the background (type on, Ctrl-C stops a turn); piped input
-    answers each line before reading the next, for a transcript that is the same every run."""
+    answers each line before reading the next, for a transcript that is the same every run.
+
+    With a terminal on both ends the lines come from the line editor (history in `data_dir`,
+    completion, colour unless NO_COLOR); otherwise (or on a dumb terminal, which edits lines
+    itself) they are read as plain lines, printed plainly."""
+    stream = stream or sys.stdout
     terminal = sys.stdin.isatty()
     console.background = terminal
+    if terminal and stream.isatty() and os.environ.get("TERM", "").lower() not in ("dumb", "unknown"):
+        await _edited(console, stream, data_dir or data_dir_from_env())
+        return
     await Live(console, stream, StdinLines(sys.stdin.fileno()), terminal=terminal).run()
+
+
+async def _edited(console: Console, stream: TextIO, data_dir: Path) -> None:
+    from prompt_toolkit.patch_stdout import patch_stdout  # only a terminal loads the editor
+
+    from adapters.console.completion import ConsoleCompleter
+    from adapters.console.line_editor import LineEditor, TerminalWriter, colour_wanted, history_path, open_history
+
+    history, trouble = open_history(history_path(data_dir, console.member.name))
+    if trouble:
+        console.say(trouble)
+    colour = colour_wanted(stream)
+    editor = LineEditor(history=history, completer=ConsoleCompleter(console), colour=colour)
+    writer = TerminalWriter(editor, stream, colour=colour)
+    with patch_stdout():  # a stray print (a library's warning) goes above the prompt too
+        try:
+            await Live(console, writer, editor, terminal=True).run()
+        finally:
+            writer.flush()

@@ -13,6 +13,7 @@ OVERRIDES: dict[str, str] = {
     "fix.none": "{message} /fix <title> proposes your own.",
     "fix.partial_notes_missing": "Partly worked needs notes on what changed: /partial <notes>",
     "escalate.reason_missing": "Say why you escalate: /escalate <reason> [@target]",
+    "message.too_long": "The message is {length:,} characters; at most {max:,}. Nothing was saved.",
     "session.problem_missing": "Describe the problem to start a session, e.g. /new <problem>.",
     "session.awaiting_pickup": "{message} /pickup {session_id}",
     "ticket.ref_invalid": "That is not a ticket number: use /link 12345, #12345 or a ticket URL.",

@@ -49,7 +49,7 @@ async def _set_up(rflow: Rflow, cw: FakeConnectWise) -> Rflow:
                       "RF_PSA_TIMEOUT": "1"})
     setup = await rflow.console(SETUP, "--strict")
     assert setup.code == 0, setup.out + setup.err
-    assert "you are ConnectWise member John Doe (#501, matched by chosen)" in setup.out
+    assert "you are ConnectWise member John Doe (#501, chosen with /psa me)" in setup.out
     return rflow
 
 
